@@ -1,0 +1,146 @@
+/* engine — the discrete-event kernel: time, clock domains, events, the run loop, the watchdog.
+ *
+ * Time is integer picoseconds (cs_ps). Events are ordered totally by (time, priority, insertion
+ * sequence), so equal inputs always give the same order. The engine is an object: no globals,
+ * any number of engines per process (one per thread is the usual pattern).
+ *
+ * Two kinds of events:
+ *  - posted events (cs_engine_post): taken from the engine's pool, released after they fire;
+ *    nothing is allocated per event once the pool has grown to the run's high-water mark;
+ *  - embedded events (cs_event inside a component, cs_engine_arm): re-armed by their owner,
+ *    cancellable (cs_engine_cancel) in O(1); a cancelled entry is skipped when it surfaces.
+ *
+ * The engine does not know components; it knows "units" registered for diagnostics: when the
+ * watchdog sees no progress, or a caller asks, it dumps pending events and each unit's state.
+ * Not responsible for: links (port.h), statistics (stats.h), configuration (cfg.h).
+ */
+#ifndef CS_ENGINE_H
+#define CS_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+typedef uint64_t cs_ps;
+#define CS_PS_NEVER UINT64_MAX
+
+/* ---- clock domains ------------------------------------------------------------------------
+ * A clock is a frequency in kHz; cycle n starts at floor(n * 1e9 / freq_khz) ps. Edges are
+ * exact integers with no accumulated drift even when the period is not (1410 MHz). */
+typedef struct cs_clock {
+    uint64_t freq_khz;
+} cs_clock;
+
+static inline cs_ps cs_clock_ps(const cs_clock *c, uint64_t cycle)
+{
+    uint64_t f = c->freq_khz;
+    return (cycle / f) * 1000000000ULL + ((cycle % f) * 1000000000ULL) / f;
+}
+
+/* First cycle whose edge is at or after t. */
+static inline uint64_t cs_clock_cycle_at(const cs_clock *c, cs_ps t)
+{
+    uint64_t f = c->freq_khz, q = t / 1000000000ULL, r = t % 1000000000ULL;
+    uint64_t num = r * f; /* < 1e9 * f: fits for f < 1.8e10 kHz */
+    return q * f + num / 1000000000ULL + (num % 1000000000ULL != 0);
+}
+
+/* Cycles elapsed at t, rounded down (for reporting). */
+static inline uint64_t cs_clock_cycles_floor(const cs_clock *c, cs_ps t)
+{
+    uint64_t f = c->freq_khz, q = t / 1000000000ULL, r = t % 1000000000ULL;
+    return q * f + (r * f) / 1000000000ULL;
+}
+
+static inline cs_ps cs_clock_next_edge(const cs_clock *c, cs_ps t)
+{
+    return cs_clock_ps(c, cs_clock_cycle_at(c, t));
+}
+
+/* Time of the edge `cycles` cycles after the first edge at or after t. */
+static inline cs_ps cs_clock_after(const cs_clock *c, cs_ps t, uint64_t cycles)
+{
+    return cs_clock_ps(c, cs_clock_cycle_at(c, t) + cycles);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+typedef struct cs_engine cs_engine;
+typedef struct cs_event cs_event;
+/* Handler: ctx, ptr and arg are what the event was posted with. */
+typedef void (*cs_event_fn)(void *ctx, void *ptr, uint64_t arg);
+
+struct cs_event {
+    cs_event_fn fn;
+    void *ctx;
+    void *ptr;
+    uint64_t arg;
+    uint64_t key;        /* internal: (priority, sequence) it was scheduled with; 0 = idle */
+    cs_event *next_free; /* internal: pool link */
+    bool pooled;         /* internal */
+};
+
+/* Priorities order events of equal time: lower first. Components use DEFAULT; the values
+ * around it exist for "after everything else this instant" work (arbitration, stats). */
+enum {
+    CS_PRIO_FIRST = 0,
+    CS_PRIO_EARLY = 64,
+    CS_PRIO_DEFAULT = 128,
+    CS_PRIO_LATE = 192,
+    CS_PRIO_LAST = 255
+};
+
+/* ---- create / destroy --------------------------------------------------------------------- */
+cs_engine *cs_engine_create(void);
+void cs_engine_destroy(cs_engine *eng); /* NULL is a no-op */
+
+/* ---- schedule ----------------------------------------------------------------------------- */
+/* Posts a pooled one-shot event at absolute time t_ps (>= now). */
+void cs_engine_post(cs_engine *eng, cs_ps t_ps, int prio, cs_event_fn fn, void *ctx, void *ptr,
+                    uint64_t arg);
+/* Initialises an embedded event; arm it later with cs_engine_arm. */
+void cs_event_init(cs_event *ev, cs_event_fn fn, void *ctx);
+/* Schedules an embedded event at t_ps. If it is already pending it is moved (the old entry is
+ * cancelled). ptr and arg are passed to the handler. */
+void cs_engine_arm(cs_engine *eng, cs_event *ev, cs_ps t_ps, int prio, void *ptr, uint64_t arg);
+void cs_engine_cancel(cs_engine *eng, cs_event *ev);
+static inline bool cs_event_pending(const cs_event *ev) { return ev->key != 0; }
+
+/* ---- run ---------------------------------------------------------------------------------- */
+/* The first member of every engine: read inline on hot paths. */
+typedef struct cs_engine_head {
+    cs_ps now;
+    uint64_t progress;
+} cs_engine_head;
+static inline cs_ps cs_engine_now(const cs_engine *eng)
+{
+    return ((const cs_engine_head *)(const void *)eng)->now;
+}
+/* Runs events in order until the queue is empty, the next event is later than until_ps, or
+ * cs_engine_stop() is called. Returns CS_OK, or CS_DEADLOCK when the watchdog fired (a
+ * message describing the stall, with the dump, is added to err). */
+cs_status cs_engine_run(cs_engine *eng, cs_ps until_ps, cs_err *err);
+void cs_engine_stop(cs_engine *eng);
+uint64_t cs_engine_events_run(const cs_engine *eng);
+uint64_t cs_engine_pending(const cs_engine *eng); /* entries in the queue, cancelled ones too */
+/* Time of the next pending event, CS_PS_NEVER when none. */
+cs_ps cs_engine_next_time(cs_engine *eng);
+
+/* ---- progress and diagnostics ------------------------------------------------------------- */
+/* Components call this when they complete work (a request served, an op retired). The
+ * watchdog stops a run when window_ps of simulated time pass, or window_events events run,
+ * without any progress; 0 disables that criterion. Default: 1 ms and 50 M events. */
+static inline void cs_engine_progress(cs_engine *eng)
+{
+    ((cs_engine_head *)(void *)eng)->progress++;
+}
+void cs_engine_set_watchdog(cs_engine *eng, cs_ps window_ps, uint64_t window_events);
+uint64_t cs_engine_progress_count(const cs_engine *eng);
+/* A unit (component) that can describe its state for a deadlock dump. */
+typedef void (*cs_dump_fn)(const void *ctx, cs_buf *out);
+void cs_engine_add_unit(cs_engine *eng, const char *name, const void *ctx, cs_dump_fn dump);
+/* Writes the pending events (earliest first, at most max_events) and every unit's state. */
+void cs_engine_dump(cs_engine *eng, cs_buf *out, int max_events);
+
+#endif

@@ -1,0 +1,88 @@
+/* op — the operation record: what a mapper produces, an SM or a CiM controller executes, and a
+ * trace stores. A small value type (32 bytes) with no pointers.
+ *
+ * An op stream belongs to one SM (its CTAs in order, each CTA's ops for all its warps between
+ * CTA_BEGIN and CTA_END, warp ops tagged with the warp index) or to one CiM controller (an L2
+ * slice's macros). Memory ops move 2-D blocks: `rows` rows of `row_bytes` bytes, `stride`
+ * bytes apart; the executing component splits them into the transactions its hardware makes
+ * (32 B sectors, 128 B lines, 4 B banks).
+ *
+ * Field use per kind (unused fields are zero; traces check that):
+ *   CTA_BEGIN   x=cta id  rows=warps  row_bytes=shared-memory bytes  stride=registers per thread
+ *   CTA_END     x=cta id
+ *   CP_ASYNC    addr=global src  local=shared dst  rows,row_bytes,stride(global pitch)  tag=group
+ *   CP_WAIT     tag=group: wait until every copy of this warp with tag <= group has landed
+ *   BAR         tag=barrier id: CTA-wide barrier among the CTA's warps
+ *   LDS / STS   local=shared addr  rows,row_bytes,stride(shared pitch)  flags=CS_OPF_SWIZZLE...
+ *   LDG / STG / RED   addr=global  rows,row_bytes,stride(global pitch)   (RED: reduction/atomic add)
+ *   MMA         rows=m  row_bytes=n  stride=k  (one warp-level block m x n x k)  dtype
+ *   CIM_WRITE   x=macro (local to the controller)  addr=global src of weights
+ *               rows=weight rows (K)  row_bytes=weight bytes per row (N x element)  stride=pitch
+ *               flags=CS_OPF_FROM_SMEM when the weights come from shared memory (local=addr)
+ *   CIM_MAC     x=macro  rows=input vectors (M)  row_bytes=K used  stride=N used  dtype
+ *               addr/local: where the inputs come from (global or shared, flags say which)
+ *   CIM_READ    x=macro  rows=output vectors  row_bytes=output bytes per vector
+ *               addr: global destination when outputs leave the level (else 0)
+ * The meaning of each field is pinned by docs/trace-format.md.
+ */
+#ifndef CS_OP_H
+#define CS_OP_H
+
+#include <stdint.h>
+
+#define CS_OP_KIND_MAP(X) \
+    X(CTA_BEGIN, "cta_begin") \
+    X(CTA_END, "cta_end")     \
+    X(CP_ASYNC, "cp_async")   \
+    X(CP_WAIT, "cp_wait")     \
+    X(BAR, "bar")             \
+    X(LDS, "lds")             \
+    X(STS, "sts")             \
+    X(LDG, "ldg")             \
+    X(STG, "stg")             \
+    X(RED, "red")             \
+    X(MMA, "mma")             \
+    X(CIM_WRITE, "cim_write") \
+    X(CIM_MAC, "cim_mac")     \
+    X(CIM_READ, "cim_read")
+
+typedef enum {
+#define CS_X(name, str) CS_OP_##name,
+    CS_OP_KIND_MAP(CS_X)
+#undef CS_X
+        CS_OP_KIND_COUNT
+} cs_op_kind;
+
+typedef enum { CS_DTYPE_INT8 = 0, CS_DTYPE_FP16 = 1, CS_DTYPE_COUNT } cs_dtype;
+
+enum {
+    CS_OPF_SWIZZLE = 1u << 0,   /* shared-memory address is XOR-swizzled (conflict-free tiles) */
+    CS_OPF_FROM_SMEM = 1u << 1, /* CiM ops: source is shared memory (local), not global (addr) */
+    CS_OPF_TO_SMEM = 1u << 2,   /* CiM read-out: destination is shared memory */
+    CS_OPF_ACCUM = 1u << 3,     /* CiM MAC: accumulate into existing partial sums */
+    CS_OPF_ALL = 0xf
+};
+
+typedef struct cs_op {
+    uint8_t kind;   /* cs_op_kind */
+    uint8_t dtype;  /* cs_dtype (MMA, CIM_MAC), else 0 */
+    uint16_t warp;  /* issuing warp within its CTA; 0 for CTA_BEGIN/END and CiM streams */
+    uint16_t flags; /* CS_OPF_* */
+    uint16_t pad;   /* zero */
+    uint32_t tag;   /* async-copy group, barrier id */
+    uint32_t x;     /* CTA id, macro index */
+    uint64_t addr;  /* global byte address */
+    uint32_t local; /* shared-memory byte address */
+    uint32_t rows;
+    uint32_t row_bytes;
+    uint32_t stride;
+} cs_op;
+
+_Static_assert(sizeof(cs_op) == 40, "cs_op layout is part of the in-memory contract");
+
+const char *cs_op_kind_name(int kind);  /* "?" for unknown kinds */
+int cs_op_kind_from_name(const char *name); /* -1 when unknown */
+const char *cs_dtype_name(int dtype);
+int cs_dtype_bytes(int dtype);
+
+#endif

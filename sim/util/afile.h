@@ -1,0 +1,18 @@
+/* afile — atomic file output: write to a temporary file beside the target, flush it to disk,
+ * then rename over the target. An interrupted run leaves either the old file or the new one,
+ * never half of one. Also creates output directories. */
+#ifndef CS_AFILE_H
+#define CS_AFILE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Writes len bytes to path atomically. Errors name the path and the system's reason. */
+cs_status cs_afile_write(const char *path, const void *data, size_t len, cs_err *err);
+/* mkdir -p. */
+cs_status cs_afile_mkdirs(const char *dir, cs_err *err);
+/* Reads a whole file into a NUL-terminated buffer (caller frees with cs_free). */
+cs_status cs_afile_read(const char *path, char **out, size_t *len, cs_err *err);
+
+#endif

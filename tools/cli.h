@@ -1,0 +1,18 @@
+/* cli — the `cimsim` command line: subcommand dispatch, shared option parsing, exit codes.
+ *
+ * tools/ is the only layer that prints to the user and exits. Every subcommand is a function
+ * int cmd_X(int argc, char **argv) returning the process exit status: 0 success, 1 internal
+ * failure, 2 bad input or usage. */
+#ifndef CS_CLI_H
+#define CS_CLI_H
+
+#include "err.h"
+
+int cs_cli_main(int argc, char **argv);
+
+/* Prints every message of err to stderr, one per line, and returns the exit status. */
+int cs_cli_report(const cs_err *err);
+/* One-line usage error: "cimsim SUB: error: MSG (see cimsim SUB --help)"; returns 2. */
+int cs_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
