@@ -89,6 +89,11 @@ bool cs_port_can_send(const cs_port *out)
 
 bool cs_port_try_send(cs_port *out, void *ptr, uint64_t arg, uint32_t bytes)
 {
+    return cs_port_try_send_at(out, cs_engine_now(out->link->eng), ptr, arg, bytes);
+}
+
+bool cs_port_try_send_at(cs_port *out, cs_ps t_ready, void *ptr, uint64_t arg, uint32_t bytes)
+{
     cs_link *l = out->link;
     if (l->p.capacity && l->inflight >= l->p.capacity) {
         l->sender_waiting = true;
@@ -96,7 +101,7 @@ bool cs_port_try_send(cs_port *out, void *ptr, uint64_t arg, uint32_t bytes)
         return false;
     }
     cs_ps now = cs_engine_now(l->eng), start;
-    cs_ps end = tx_end(l, now, bytes, &start);
+    cs_ps end = tx_end(l, t_ready > now ? t_ready : now, bytes, &start);
     l->tx_free_ps = end;
     l->st.busy_ps += end - start;
     l->st.msgs++;

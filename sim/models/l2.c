@@ -1,0 +1,560 @@
+/* l2 — one slice. Requests wait in the input FIFO for the tag pipeline (one embedded event,
+ * armed while the FIFO is non-empty); responses leave through cs_port_try_send_at with the
+ * time they are ready, so a hit costs one pipeline event and no timer. */
+#include "l2.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "check.h"
+#include "tags.h"
+
+static void check_l2(const void *params, cs_cfg_check *chk)
+{
+    const cs_l2_params *p = params;
+    uint64_t per = p->slices ? p->size_bytes / (uint64_t)p->slices : 0;
+    if (!p->slices || p->size_bytes % ((uint64_t)p->slices * (uint64_t)p->assoc * CS_LINE_BYTES))
+        cs_cfg_fail2(chk, "size", "slices",
+                     "must divide into slices x assoc x 128-byte lines (got %llu B over %lld slices, %lld ways)",
+                     (unsigned long long)p->size_bytes, (long long)p->slices, (long long)p->assoc);
+    else if (per / CS_LINE_BYTES < (uint64_t)p->assoc)
+        cs_cfg_fail2(chk, "size", "assoc", "gives fewer lines per slice than ways (got %llu B per slice)",
+                     (unsigned long long)per);
+}
+
+static const cs_cfg_key l2_keys[] = {
+    CS_CFG_K(cs_l2_params, size_bytes, "size", CS_CFG_BYTES, false, "40MiB", 4096, 1e12, "bytes",
+             "total L2 capacity (sectored 128-byte lines of four 32-byte sectors)"),
+    CS_CFG_K(cs_l2_params, slices, "slices", CS_CFG_INT, false, "80", 1, 4096, "slices",
+             "L2 slices; an address hash spreads lines over them"),
+    CS_CFG_K(cs_l2_params, assoc, "assoc", CS_CFG_INT, false, "16", 1, 256, "ways", "set associativity"),
+    CS_CFG_K(cs_l2_params, hit_latency_cycles, "hit_latency", CS_CFG_INT, false, "118", 1, 100000, "cycles",
+             "from the tag lookup to the response leaving the slice (the crossbar adds its own)"),
+    CS_CFG_K(cs_l2_params, bytes_per_cycle, "bytes_per_cycle", CS_CFG_INT, false, "64", 1, 4096, "B/cycle",
+             "data-array port width of one slice"),
+    CS_CFG_K(cs_l2_params, lookups_per_cycle, "lookups_per_cycle", CS_CFG_INT, false, "1", 1, 16, "requests",
+             "tag lookups per cycle"),
+    CS_CFG_K(cs_l2_params, mshrs, "mshrs", CS_CFG_INT, false, "256", 1, 65536, "entries",
+             "outstanding line misses per slice"),
+    CS_CFG_K(cs_l2_params, mshr_targets, "mshr_targets", CS_CFG_INT, false, "16", 1, 1024, "requests",
+             "requests merged into one outstanding miss"),
+    CS_CFG_K(cs_l2_params, input_queue, "input_queue", CS_CFG_INT, false, "32", 1, 65536, "requests",
+             "requests buffered at the slice input (back-pressure beyond)"),
+    CS_CFG_K(cs_l2_params, ideal, "ideal", CS_CFG_BOOL, false, "false", 1, 0, "",
+             "ideal variant: every access hits after ideal_latency, unlimited bandwidth, no DRAM"),
+    CS_CFG_K(cs_l2_params, ideal_latency_ps, "ideal_latency", CS_CFG_TIME, false, "100ns", 0, 1e12, "ps",
+             "latency of the ideal variant"),
+};
+const cs_cfg_schema cs_l2_schema =
+    CS_CFG_SCHEMA("l2", cs_l2_params, l2_keys, check_l2,
+                  "The L2 cache: slices with their own tags, MSHRs and DRAM channel.");
+
+typedef struct mshr {
+    uint64_t key, addr;
+    uint8_t pending;  /* sectors asked of DRAM and not yet arrived */
+    uint8_t arrived;  /* sectors that arrived (waiters are served from these) */
+    bool used;
+    uint32_t ntargets;
+    int32_t chain;    /* next MSHR in the hash bucket, -1 = end */
+    cs_req *head, *tail;
+} mshr;
+
+typedef struct fifo {
+    cs_req *head, *tail;
+    uint32_t len;
+} fifo;
+
+struct cs_l2 {
+    cs_component base;
+    cs_l2_params p;
+    uint32_t slice;
+    const cs_addrmap *map;
+    const cs_clock *clk;
+    cs_req_pool *pool;
+    cs_port in, out, mem_out, mem_in;
+    cs_tags *tags;
+    fifo inq, outq, memq;
+    cs_event tag_ev;
+    cs_ps tag_free, data_free, stall_since;
+    bool stalled;
+    mshr *mshrs;
+    int32_t *bucket;
+    uint32_t nbuckets, mshr_used;
+    cs_l2_counts c;
+    cs_hist miss_latency;
+};
+
+static void push(fifo *q, cs_req *r)
+{
+    r->next = NULL;
+    if (q->tail)
+        q->tail->next = r;
+    else
+        q->head = r;
+    q->tail = r;
+    q->len++;
+}
+
+static cs_req *pop(fifo *q)
+{
+    cs_req *r = q->head;
+    q->head = r->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->len--;
+    r->next = NULL;
+    return r;
+}
+
+static uint64_t cycles_for(const cs_l2 *l2, uint64_t bytes)
+{
+    return (bytes + (uint64_t)l2->p.bytes_per_cycle - 1) / (uint64_t)l2->p.bytes_per_cycle;
+}
+
+/* Reserves the data port for `bytes` and returns when the transfer ends. */
+static cs_ps data_port(cs_l2 *l2, cs_ps now, uint64_t bytes)
+{
+    cs_ps start = now > l2->data_free ? now : l2->data_free;
+    uint64_t n = cycles_for(l2, bytes);
+    l2->data_free = cs_clock_after(l2->clk, start, n);
+    l2->c.data_busy_cycles += n;
+    return l2->data_free;
+}
+
+/* ---- sending ------------------------------------------------------------------------------ */
+
+static void drain_out(cs_l2 *l2)
+{
+    while (l2->outq.head) {
+        cs_req *r = l2->outq.head;
+        if (!cs_port_try_send(&l2->out, r, 0, cs_req_wire_bytes(r)))
+            return;
+        pop(&l2->outq);
+    }
+}
+
+/* Sends r back up (or frees a posted write) no earlier than t_ready. */
+static void respond(cs_l2 *l2, cs_req *r, cs_ps t_ready)
+{
+    if (r->kind == CS_REQ_WRITE && r->no_ack) {
+        cs_req_free(l2->pool, r);
+        return;
+    }
+    r->is_resp = true;
+    if (r->kind == CS_REQ_READ)
+        l2->c.bytes_out += cs_req_data_bytes(r);
+    if (l2->outq.head || !cs_port_try_send_at(&l2->out, t_ready, r, 0, cs_req_wire_bytes(r)))
+        push(&l2->outq, r);
+}
+
+static void drain_mem(cs_l2 *l2)
+{
+    while (l2->memq.head) {
+        cs_req *r = l2->memq.head;
+        if (!cs_port_try_send(&l2->mem_out, r, 0, cs_req_wire_bytes(r)))
+            return;
+        pop(&l2->memq);
+        if (r->kind == CS_REQ_READ)
+            l2->c.dram_bytes_read += cs_req_data_bytes(r);
+        else
+            l2->c.dram_bytes_written += cs_req_data_bytes(r);
+    }
+}
+
+static void to_dram(cs_l2 *l2, cs_req *r)
+{
+    push(&l2->memq, r);
+    drain_mem(l2);
+}
+
+static void writeback(cs_l2 *l2, uint64_t key, uint8_t dirty)
+{
+    cs_req *w = cs_req_alloc(l2->pool);
+    w->kind = CS_REQ_WRITE;
+    w->no_ack = true;
+    w->addr = cs_addrmap_line_addr(l2->map, l2->slice, key);
+    w->sectors = dirty;
+    w->src = UINT16_MAX;
+    w->t_issue = cs_engine_now(l2->base.eng);
+    uint32_t n = (uint32_t)__builtin_popcount(dirty);
+    l2->c.read += n; /* the victim's data is read out of the array */
+    l2->c.writeback_sectors += n;
+    to_dram(l2, w);
+}
+
+/* The line for key, allocating (and evicting) if absent. */
+static cs_tag_line *allocate(cs_l2 *l2, uint64_t key)
+{
+    cs_tag_line *line = cs_tags_find(l2->tags, key);
+    if (line)
+        return line;
+    line = cs_tags_victim(l2->tags, key);
+    if (line->valid) {
+        l2->c.evictions++;
+        if (line->dirty)
+            writeback(l2, line->key, line->dirty);
+    }
+    cs_tags_install(l2->tags, line, key);
+    return line;
+}
+
+/* ---- MSHRs -------------------------------------------------------------------------------- */
+
+static int32_t mshr_find(cs_l2 *l2, uint64_t key)
+{
+    for (int32_t i = l2->bucket[key % l2->nbuckets]; i >= 0; i = l2->mshrs[i].chain)
+        if (l2->mshrs[i].key == key)
+            return i;
+    return -1;
+}
+
+static int32_t mshr_alloc(cs_l2 *l2, uint64_t key, uint64_t addr)
+{
+    for (int32_t i = 0; i < (int32_t)l2->p.mshrs; i++) {
+        mshr *m = &l2->mshrs[i];
+        if (m->used)
+            continue;
+        *m = (mshr){.key = key, .addr = addr, .used = true};
+        m->chain = l2->bucket[key % l2->nbuckets];
+        l2->bucket[key % l2->nbuckets] = i;
+        l2->mshr_used++;
+        return i;
+    }
+    return -1;
+}
+
+static void mshr_free(cs_l2 *l2, int32_t idx)
+{
+    mshr *m = &l2->mshrs[idx];
+    int32_t *link = &l2->bucket[m->key % l2->nbuckets];
+    while (*link != idx)
+        link = &l2->mshrs[*link].chain;
+    *link = m->chain;
+    m->used = false;
+    l2->mshr_used--;
+}
+
+static void ask_dram(cs_l2 *l2, int32_t idx, uint8_t sectors)
+{
+    mshr *m = &l2->mshrs[idx];
+    cs_req *d = cs_req_alloc(l2->pool);
+    d->kind = CS_REQ_READ;
+    d->addr = m->addr;
+    d->sectors = sectors;
+    d->tag = (uint32_t)idx;
+    d->src = UINT16_MAX;
+    d->t_issue = cs_engine_now(l2->base.eng);
+    m->pending |= sectors;
+    to_dram(l2, d);
+}
+
+/* ---- the tag pipeline --------------------------------------------------------------------- */
+
+/* Handles the request at the head of the input FIFO. Returns false (leaving it there) when it
+ * needs an MSHR and none is free. */
+static bool lookup(cs_l2 *l2, cs_req *r, cs_ps now)
+{
+    uint64_t key = cs_addrmap_slice_key(l2->map, r->addr);
+    cs_tag_line *line = cs_tags_find(l2->tags, key);
+    uint8_t have = line ? line->valid : 0;
+    uint32_t bytes = cs_req_data_bytes(r);
+    uint32_t sectors = (uint32_t)__builtin_popcount(r->sectors);
+    cs_ps t_lat = cs_clock_after(l2->clk, now, (uint64_t)l2->p.hit_latency_cycles);
+
+    if (r->kind == CS_REQ_WRITE) {
+        line = allocate(l2, key);
+        line->valid |= r->sectors;
+        line->dirty |= r->sectors;
+        l2->c.write += sectors;
+        l2->c.wr++;
+        l2->c.bytes_in += bytes;
+        cs_ps t = data_port(l2, now, bytes);
+        respond(l2, r, t > t_lat ? t : t_lat);
+        return true;
+    }
+    if ((have & r->sectors) == r->sectors) {
+        cs_tags_touch(l2->tags, line);
+        l2->c.read += sectors;
+        if (r->kind == CS_REQ_REDUCE) {
+            line->dirty |= r->sectors;
+            l2->c.write += sectors;
+            l2->c.red++;
+            l2->c.bytes_in += bytes;
+        } else {
+            l2->c.rd_hit++;
+        }
+        cs_ps t = data_port(l2, now, bytes);
+        respond(l2, r, t > t_lat ? t : t_lat);
+        return true;
+    }
+    int32_t idx = mshr_find(l2, key);
+    if (idx >= 0 && l2->mshrs[idx].ntargets >= (uint32_t)l2->p.mshr_targets)
+        return false;
+    if (idx < 0 && (idx = mshr_alloc(l2, key, r->addr & ~(uint64_t)(CS_LINE_BYTES - 1))) < 0)
+        return false;
+    mshr *m = &l2->mshrs[idx];
+    if (m->ntargets)
+        l2->c.mshr_merge++;
+    if (r->kind == CS_REQ_READ)
+        l2->c.rd_miss++;
+    uint8_t need = (uint8_t)(r->sectors & ~have & ~m->pending & ~m->arrived);
+    if (need)
+        ask_dram(l2, idx, need);
+    r->next = NULL;
+    if (m->tail)
+        m->tail->next = r;
+    else
+        m->head = r;
+    m->tail = r;
+    m->ntargets++;
+    r->hop = (uint16_t)(have & r->sectors); /* sectors already present when it missed */
+    return true;
+}
+
+static void tag_stage(void *ctx, void *ptr, uint64_t arg)
+{
+    (void)ptr;
+    (void)arg;
+    cs_l2 *l2 = ctx;
+    cs_ps now = cs_engine_now(l2->base.eng);
+    for (int64_t i = 0; i < l2->p.lookups_per_cycle && l2->inq.head; i++) {
+        cs_req *r = l2->inq.head;
+        l2->c.tag++;
+        if (!lookup(l2, r, now)) {
+            l2->c.tag--; /* the lookup is retried when an MSHR frees */
+            l2->stalled = true;
+            l2->stall_since = now;
+            return;
+        }
+        pop(&l2->inq);
+        cs_port_release(&l2->in);
+        cs_engine_progress(l2->base.eng);
+    }
+    l2->tag_free = cs_clock_after(l2->clk, now, 1);
+    if (l2->inq.head)
+        cs_engine_arm(l2->base.eng, &l2->tag_ev, l2->tag_free, CS_PRIO_DEFAULT, NULL, 0);
+}
+
+static void wake_pipeline(cs_l2 *l2)
+{
+    if (l2->stalled || cs_event_pending(&l2->tag_ev) || !l2->inq.head)
+        return;
+    cs_ps now = cs_engine_now(l2->base.eng);
+    cs_engine_arm(l2->base.eng, &l2->tag_ev, l2->tag_free > now ? l2->tag_free : now,
+                  CS_PRIO_DEFAULT, NULL, 0);
+}
+
+static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
+{
+    (void)in;
+    (void)arg;
+    cs_l2 *l2 = owner;
+    cs_req *r = ptr;
+    if (l2->p.ideal) {
+        uint32_t n = (uint32_t)__builtin_popcount(r->sectors);
+        l2->c.tag++;
+        if (r->kind == CS_REQ_READ) {
+            l2->c.read += n;
+            l2->c.rd_hit++;
+        } else {
+            l2->c.write += n;
+            l2->c.bytes_in += cs_req_data_bytes(r);
+            if (r->kind == CS_REQ_REDUCE) {
+                l2->c.read += n;
+                l2->c.red++;
+            } else {
+                l2->c.wr++;
+            }
+        }
+        cs_port_release(&l2->in);
+        cs_engine_progress(l2->base.eng);
+        respond(l2, r, cs_engine_now(l2->base.eng) + l2->p.ideal_latency_ps);
+        return;
+    }
+    push(&l2->inq, r);
+    wake_pipeline(l2);
+}
+
+/* ---- fills from DRAM ---------------------------------------------------------------------- */
+
+static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
+{
+    (void)in;
+    (void)arg;
+    cs_l2 *l2 = owner;
+    cs_req *d = ptr;
+    cs_ps now = cs_engine_now(l2->base.eng);
+    cs_port_release(&l2->mem_in);
+    if (d->kind != CS_REQ_READ) { /* an acknowledged write: nothing waits on it */
+        cs_req_free(l2->pool, d);
+        return;
+    }
+    int32_t idx = (int32_t)d->tag;
+    mshr *m = &l2->mshrs[idx];
+    CS_ASSERT(m->used && (m->pending & d->sectors) == d->sectors);
+    cs_hist_add(&l2->miss_latency, cs_clock_cycles_floor(l2->clk, now - d->t_issue));
+    m->pending &= (uint8_t)~d->sectors;
+    m->arrived |= d->sectors;
+    uint32_t n = (uint32_t)__builtin_popcount(d->sectors);
+    cs_tag_line *line = allocate(l2, m->key);
+    line->valid |= d->sectors;
+    l2->c.write += n;
+    l2->c.fill_sectors += n;
+    cs_req_free(l2->pool, d);
+    /* Serve every waiter whose sectors are all here now. */
+    cs_req **link = &m->head, *prev = NULL;
+    while (*link) {
+        cs_req *r = *link;
+        if (((uint8_t)(m->arrived | r->hop) & r->sectors) != r->sectors) {
+            prev = r;
+            link = &r->next;
+            continue;
+        }
+        *link = r->next;
+        if (m->tail == r)
+            m->tail = prev;
+        m->ntargets--;
+        uint32_t rs = (uint32_t)__builtin_popcount(r->sectors);
+        l2->c.read += rs;
+        if (r->kind == CS_REQ_REDUCE) {
+            line->dirty |= r->sectors;
+            l2->c.write += rs;
+            l2->c.red++;
+            l2->c.bytes_in += cs_req_data_bytes(r);
+        }
+        r->hop = 0;
+        respond(l2, r, data_port(l2, now, cs_req_data_bytes(r)));
+    }
+    if (!m->head && !m->pending) {
+        mshr_free(l2, idx);
+        if (l2->stalled) {
+            l2->stalled = false;
+            l2->c.stall_cycles += cs_clock_cycles_floor(l2->clk, now - l2->stall_since);
+            wake_pipeline(l2);
+        }
+    }
+    cs_engine_progress(l2->base.eng);
+}
+
+static void credit_out(void *owner, cs_port *out)
+{
+    (void)out;
+    drain_out(owner);
+}
+
+static void credit_mem(void *owner, cs_port *out)
+{
+    (void)out;
+    drain_mem(owner);
+}
+
+/* ---- flush, component hooks ---------------------------------------------------------------- */
+
+static void flush_line(void *ctx, cs_tag_line *line)
+{
+    cs_l2 *l2 = ctx;
+    if (line->dirty)
+        writeback(l2, line->key, line->dirty);
+    line->valid = line->dirty = 0;
+}
+
+void cs_l2_flush(cs_l2 *l2)
+{
+    if (l2->tags)
+        cs_tags_foreach(l2->tags, flush_line, l2);
+}
+
+static bool l2_busy(const void *self)
+{
+    const cs_l2 *l2 = self;
+    return l2->inq.len || l2->outq.len || l2->memq.len || l2->mshr_used;
+}
+
+static void l2_dump(const void *self, cs_buf *out)
+{
+    const cs_l2 *l2 = self;
+    cs_buf_printf(out, "l2 slice %u: input %u, mshrs %u/%lld%s, responses waiting %u, dram queue %u",
+                  l2->slice, l2->inq.len, l2->mshr_used, (long long)l2->p.mshrs,
+                  l2->stalled ? " (stalled)" : "", l2->outq.len, l2->memq.len);
+}
+
+static void l2_destroy(void *self)
+{
+    cs_l2_destroy(self);
+}
+
+static const cs_component_type l2_type = {"l2_slice", "l2", l2_dump, l2_busy, l2_destroy};
+
+cs_status cs_l2_create(cs_engine *eng, const char *name, uint32_t slice, const cs_l2_params *p,
+                       const cs_addrmap *map, const cs_clock *clk, cs_req_pool *pool,
+                       cs_stats *st, cs_l2 **out, cs_err *err)
+{
+    (void)err;
+    cs_l2 *l2 = cs_calloc(1, sizeof *l2);
+    cs_component_init(&l2->base, &l2_type, name, eng);
+    l2->p = *p;
+    l2->slice = slice;
+    l2->map = map;
+    l2->clk = clk;
+    l2->pool = pool;
+    cs_port_init_in(&l2->in, l2, recv_req, 0);
+    cs_port_init_out(&l2->out, l2, credit_out, 0);
+    cs_port_init_out(&l2->mem_out, l2, credit_mem, 0);
+    cs_port_init_in(&l2->mem_in, l2, recv_fill, 0);
+    cs_event_init(&l2->tag_ev, tag_stage, l2);
+    if (!p->ideal) {
+        uint64_t lines = p->size_bytes / (uint64_t)p->slices / CS_LINE_BYTES;
+        l2->tags = cs_tags_create(lines, (uint32_t)p->assoc);
+        l2->mshrs = cs_calloc((size_t)p->mshrs, sizeof *l2->mshrs);
+        l2->nbuckets = 1;
+        while (l2->nbuckets < 2 * (uint32_t)p->mshrs)
+            l2->nbuckets *= 2;
+        l2->bucket = cs_malloc(l2->nbuckets * sizeof *l2->bucket);
+        for (uint32_t i = 0; i < l2->nbuckets; i++)
+            l2->bucket[i] = -1;
+    }
+    char buf[256];
+#define NAME(s) (snprintf(buf, sizeof buf, "%s.%s", name, s), buf)
+    cs_stats_action(st, NAME("tag"), "lookups", "tag lookups", &l2->c.tag, "l2", "tag");
+    cs_stats_action(st, NAME("read"), "32B", "data-array sector reads", &l2->c.read, "l2", "read");
+    cs_stats_action(st, NAME("write"), "32B", "data-array sector writes", &l2->c.write, "l2", "write");
+    cs_stats_counter(st, NAME("rd_hit"), "requests", "read hits", &l2->c.rd_hit);
+    cs_stats_counter(st, NAME("rd_miss"), "requests", "read misses (MSHR allocated or joined)", &l2->c.rd_miss);
+    cs_stats_counter(st, NAME("mshr_merge"), "requests", "misses merged into an outstanding MSHR", &l2->c.mshr_merge);
+    cs_stats_counter(st, NAME("wr"), "requests", "write requests", &l2->c.wr);
+    cs_stats_counter(st, NAME("red"), "requests", "reduction requests", &l2->c.red);
+    cs_stats_counter(st, NAME("stall_cycles"), "cycles", "tag pipeline stalled for want of an MSHR", &l2->c.stall_cycles);
+    cs_stats_counter(st, NAME("fill_sectors"), "sectors", "sectors filled from DRAM", &l2->c.fill_sectors);
+    cs_stats_counter(st, NAME("writeback_sectors"), "sectors", "dirty sectors written back", &l2->c.writeback_sectors);
+    cs_stats_counter(st, NAME("evictions"), "lines", "valid lines evicted", &l2->c.evictions);
+    cs_stats_counter(st, NAME("bytes_in"), "bytes", "data received from the crossbar side", &l2->c.bytes_in);
+    cs_stats_counter(st, NAME("bytes_out"), "bytes", "data returned to the crossbar side", &l2->c.bytes_out);
+    cs_stats_counter(st, NAME("dram_bytes_read"), "bytes", "bytes requested from DRAM", &l2->c.dram_bytes_read);
+    cs_stats_counter(st, NAME("dram_bytes_written"), "bytes", "bytes written to DRAM", &l2->c.dram_bytes_written);
+    cs_stats_counter(st, NAME("data_busy_cycles"), "cycles", "data-array port busy", &l2->c.data_busy_cycles);
+    cs_stats_hist(st, NAME("miss_latency"), "cycles", "DRAM round trip of a miss", &l2->miss_latency);
+#undef NAME
+    cs_stats_instance(st, "l2", name);
+    *out = l2;
+    return CS_OK;
+}
+
+void cs_l2_destroy(cs_l2 *l2)
+{
+    if (!l2)
+        return;
+    cs_tags_destroy(l2->tags);
+    cs_free(l2->mshrs);
+    cs_free(l2->bucket);
+    cs_component_fini(&l2->base);
+    cs_free(l2);
+}
+
+cs_port *cs_l2_in(cs_l2 *l2) { return &l2->in; }
+cs_port *cs_l2_out(cs_l2 *l2) { return &l2->out; }
+cs_port *cs_l2_mem_out(cs_l2 *l2) { return &l2->mem_out; }
+cs_port *cs_l2_mem_in(cs_l2 *l2) { return &l2->mem_in; }
+cs_component *cs_l2_component(cs_l2 *l2) { return &l2->base; }
+const cs_l2_counts *cs_l2_get_counts(const cs_l2 *l2) { return &l2->c; }

@@ -1,0 +1,25 @@
+/* regfile — the register file of a sub-partition: capacity (occupancy) and port bandwidth.
+ *
+ * Each sub-partition's register file serves `banks / subpartitions` warp-wide bank accesses
+ * (bank_bytes each) per cycle. The SM reserves that bandwidth for the operand traffic of
+ * MMAs, for load results and store data; a CiM macro placed in the register file occupies
+ * its share of the banks while it computes, so ordinary operand traffic slows down.
+ * Counted actions (class "rf"): read and write, one per 4-byte register word.
+ */
+#ifndef CS_REGFILE_H
+#define CS_REGFILE_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+
+typedef struct cs_rf_params {
+    uint64_t size_bytes;        /* per SM */
+    int64_t banks;              /* per SM */
+    int64_t bank_bytes;         /* bytes one bank access delivers (a warp-wide 32-bit register) */
+    int64_t max_regs_per_thread;
+} cs_rf_params;
+
+extern const cs_cfg_schema cs_rf_schema;
+
+#endif

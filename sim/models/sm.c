@@ -1,0 +1,888 @@
+/* sm — warps, CTAs and the load/store unit.
+ *
+ * Events: one embedded issue event per sub-partition (armed only while some warp there is
+ * ready), one LSU event, and one pooled completion event per LDS/STS and per MMA. Line
+ * responses arrive through the response port. Warps blocked on a condition record what they
+ * wait for, and only the completion that can satisfy it wakes them, so a stream of copy
+ * responses does not turn into a stream of useless issue attempts.
+ */
+#include "sm.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "check.h"
+
+static const cs_cfg_key sm_keys[] = {
+    CS_CFG_K(cs_sm_params, count, "count", CS_CFG_INT, false, "108", 1, 65535, "SMs", "streaming multiprocessors"),
+    CS_CFG_K(cs_sm_params, subpartitions, "subpartitions", CS_CFG_INT, false, "4", 1, 8, "",
+             "sub-partitions (warp schedulers, each with a tensor core and a register-file slice)"),
+    CS_CFG_K(cs_sm_params, max_warps, "max_warps", CS_CFG_INT, false, "64", 1, 255, "warps", "resident warps per SM"),
+    CS_CFG_K(cs_sm_params, max_ctas, "max_ctas", CS_CFG_INT, false, "32", 1, 255, "CTAs", "resident CTAs per SM"),
+    CS_CFG_K(cs_sm_params, issue_per_cycle, "issue_per_cycle", CS_CFG_INT, false, "1", 1, 8, "ops",
+             "ops a sub-partition issues per cycle"),
+    CS_CFG_K(cs_sm_params, lsu_lines_per_cycle, "lsu_lines_per_cycle", CS_CFG_INT, false, "1", 1, 64, "lines",
+             "line requests the load/store unit issues per cycle"),
+    CS_CFG_K(cs_sm_params, max_outstanding, "max_outstanding", CS_CFG_INT, false, "512", 1, 1 << 20, "lines",
+             "line requests in flight per SM (miss-tracking capacity)"),
+    CS_CFG_K(cs_sm_params, lsu_queue, "lsu_queue", CS_CFG_INT, false, "64", 1, 1 << 20, "ops",
+             "memory ops waiting in the load/store unit"),
+};
+
+static void check_sm(const void *params, cs_cfg_check *chk)
+{
+    const cs_sm_params *p = params;
+    if (p->max_warps % p->subpartitions)
+        cs_cfg_fail2(chk, "max_warps", "subpartitions", "must be a multiple of subpartitions (got %lld)",
+                     (long long)p->max_warps);
+}
+
+const cs_cfg_schema cs_sm_schema =
+    CS_CFG_SCHEMA("sm", cs_sm_params, sm_keys, check_sm, "Streaming multiprocessors: warps, CTAs, issue, LSU.");
+
+enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2 };
+enum { W_FREE, W_READY, W_BLOCKED, W_BAR, W_DRAIN, W_DONE };
+enum { B_NONE, B_LDS, B_MMA, B_LSU, B_CP, B_CIM };
+enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3 };
+
+typedef struct grp {
+    uint32_t tag, count;
+} grp;
+
+typedef struct warp {
+    int32_t cta;          /* CTA slot, -1 when the warp slot is free */
+    uint32_t sp;
+    cs_op *ops;
+    size_t cap;
+    uint32_t n, pc;
+    uint32_t lds_pending, mma_pending, mem_pending, cim_pending;
+    grp groups[MAX_GROUPS];
+    uint32_t ngroups;
+    int state, blocked_on;
+    uint32_t wait_tag;
+    cs_ps ready_at;
+} warp;
+
+typedef struct cta {
+    bool used;
+    uint32_t id, warps, live, at_bar;
+    uint64_t smem, regs;
+} cta;
+
+typedef struct sp_state {
+    cs_event issue_ev;
+    cs_ps armed_at;
+    uint32_t rr;
+    cs_ps tc_free, rf_free;
+} sp_state;
+
+typedef struct lsu_op {
+    cs_op op;
+    uint32_t warp, cls;
+    uint32_t row;         /* next row to coalesce */
+    uint64_t next_addr;   /* next byte of that row */
+} lsu_op;
+
+struct cs_sm {
+    cs_component base;
+    uint32_t index;
+    cs_sm_params p;
+    cs_tc_params tc;
+    cs_rf_params rf;
+    uint64_t smem_carveout;
+    const cs_clock *clk;
+    cs_req_pool *pool;
+    cs_smem *smem;
+    cs_port req_out, resp_in;
+    cs_sm_cim *cim;
+    /* stream */
+    cs_opsrc *src;
+    uint32_t stream;
+    bool stream_done, have_begin;
+    cs_op begin;
+    uint64_t ops_read;
+    cs_status status;
+    cs_err err;
+    /* residency */
+    warp *warps;
+    cta *ctas;
+    uint32_t warps_used, ctas_used;
+    uint64_t smem_used, regs_used;
+    sp_state sp[MAX_SP];
+    uint64_t rf_bytes_per_cycle; /* per sub-partition */
+    /* LSU */
+    lsu_op *lsu;
+    uint32_t lsu_head, lsu_len, lsu_cap;
+    cs_event lsu_ev;
+    cs_ps lsu_slot;           /* next free issue slot */
+    uint32_t outstanding;
+    bool lsu_wait_credit;
+    bool done;
+    cs_ps finish_ps;
+    cs_sm_counts c;
+};
+
+static cs_ps now_of(const cs_sm *sm) { return cs_engine_now(sm->base.eng); }
+static cs_ps after(const cs_sm *sm, cs_ps t, uint64_t cycles) { return cs_clock_after(sm->clk, t, cycles); }
+
+static void arm_sp(cs_sm *sm, uint32_t s, cs_ps t)
+{
+    sp_state *sp = &sm->sp[s];
+    cs_ps now = now_of(sm);
+    if (t < now)
+        t = now;
+    /* Keep the earlier of the pending time and t (re-arming moves the event). */
+    if (cs_event_pending(&sp->issue_ev) && sp->armed_at <= t)
+        return;
+    sp->armed_at = t;
+    cs_engine_arm(sm->base.eng, &sp->issue_ev, t, CS_PRIO_DEFAULT, NULL, s);
+}
+
+static void wake(cs_sm *sm, warp *w, cs_ps t)
+{
+    if (w->state != W_BLOCKED)
+        return;
+    w->state = W_READY;
+    w->blocked_on = B_NONE;
+    if (w->ready_at < t)
+        w->ready_at = t;
+    arm_sp(sm, w->sp, w->ready_at);
+}
+
+static void fail(cs_sm *sm, cs_status st, const char *fmt, const char *detail, uint64_t v)
+{
+    if (sm->status == CS_OK) {
+        sm->status = st;
+        cs_err_add(&sm->err, st, fmt, sm->stream, (unsigned long long)sm->ops_read, detail,
+                   (unsigned long long)v);
+    }
+    cs_engine_stop(sm->base.eng);
+}
+
+/* ---- copy groups -------------------------------------------------------------------------- */
+
+static void group_add(warp *w, uint32_t tag, uint32_t n)
+{
+    for (uint32_t i = 0; i < w->ngroups; i++)
+        if (w->groups[i].tag == tag) {
+            w->groups[i].count += n;
+            return;
+        }
+    CS_ASSERT(w->ngroups < MAX_GROUPS);
+    w->groups[w->ngroups++] = (grp){tag, n};
+}
+
+static void group_dec(warp *w, uint32_t tag)
+{
+    for (uint32_t i = 0; i < w->ngroups; i++)
+        if (w->groups[i].tag == tag) {
+            if (--w->groups[i].count == 0)
+                w->groups[i] = w->groups[--w->ngroups];
+            return;
+        }
+    CS_ASSERT(!"copy response for an unknown group");
+}
+
+static uint32_t groups_upto(const warp *w, uint32_t tag)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->ngroups; i++)
+        if (w->groups[i].tag <= tag)
+            n += w->groups[i].count;
+    return n;
+}
+
+/* ---- CTAs --------------------------------------------------------------------------------- */
+
+static void fetch_ctas(cs_sm *sm);
+
+static bool fits(const cs_sm *sm, const cs_op *b)
+{
+    uint64_t regs = (uint64_t)b->rows * 32 * b->stride;
+    return sm->ctas_used < (uint32_t)sm->p.max_ctas && sm->warps_used + b->rows <= (uint32_t)sm->p.max_warps &&
+           sm->smem_used + b->row_bytes <= sm->smem_carveout && sm->regs_used + regs <= sm->rf.size_bytes / 4;
+}
+
+static void finish_cta(cs_sm *sm, cta *c)
+{
+    c->used = false;
+    sm->ctas_used--;
+    sm->warps_used -= c->warps;
+    sm->smem_used -= c->smem;
+    sm->regs_used -= c->regs;
+    sm->c.ctas++;
+    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
+        if (sm->warps[i].cta == (int32_t)(c - sm->ctas)) {
+            sm->warps[i].cta = -1;
+            sm->warps[i].state = W_FREE;
+        }
+    fetch_ctas(sm);
+    if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
+        sm->done = true;
+        sm->finish_ps = now_of(sm);
+    }
+}
+
+static void release_barrier(cs_sm *sm, cta *c)
+{
+    int32_t ci = (int32_t)(c - sm->ctas);
+    cs_ps t = after(sm, now_of(sm), 1);
+    c->at_bar = 0;
+    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++) {
+        warp *w = &sm->warps[i];
+        if (w->cta == ci && w->state == W_BAR) {
+            w->state = W_READY;
+            w->ready_at = t;
+            arm_sp(sm, w->sp, t);
+        }
+    }
+}
+
+/* A warp with nothing left to issue finishes once its work in flight is done. */
+static void try_finish(cs_sm *sm, warp *w)
+{
+    if (w->pc < w->n || w->lds_pending || w->mma_pending || w->mem_pending || w->cim_pending ||
+        w->ngroups)
+        return;
+    w->state = W_DONE;
+    cta *c = &sm->ctas[w->cta];
+    c->live--;
+    if (c->live == 0)
+        finish_cta(sm, c);
+    else if (c->at_bar && c->at_bar == c->live)
+        release_barrier(sm, c);
+}
+
+static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char **why)
+{
+    if (op->warp >= c->warps)
+        return *why = "warp index beyond the CTA's warps", false;
+    switch (op->kind) {
+    case CS_OP_LDS:
+    case CS_OP_STS:
+        if (!op->rows || !op->row_bytes)
+            return *why = "empty shared-memory access", false;
+        if ((uint64_t)op->local + (uint64_t)(op->rows ? op->rows - 1 : 0) * op->stride + op->row_bytes > c->smem)
+            return *why = "shared-memory access beyond the CTA's allocation", false;
+        return true;
+    case CS_OP_CP_ASYNC:
+        if (!op->rows || !op->row_bytes)
+            return *why = "empty copy", false;
+        if (op->local >= c->smem)
+            return *why = "copy destination beyond the CTA's shared memory", false;
+        return true;
+    case CS_OP_LDG:
+    case CS_OP_STG:
+    case CS_OP_RED:
+        if (!op->rows || !op->row_bytes)
+            return *why = "empty memory access", false;
+        return true;
+    case CS_OP_CP_WAIT:
+    case CS_OP_BAR:
+        return true;
+    case CS_OP_MMA:
+        if (op->dtype >= CS_DTYPE_COUNT)
+            return *why = "unknown data type", false;
+        if (!op->rows || !op->row_bytes || !op->stride)
+            return *why = "empty MMA", false;
+        return true;
+    case CS_OP_CIM_WRITE:
+    case CS_OP_CIM_MAC:
+    case CS_OP_CIM_READ:
+        if (!sm->cim)
+            return *why = "CiM op but no CiM unit at this SM", false;
+        return true;
+    default:
+        return *why = "op kind not valid inside a CTA", false;
+    }
+}
+
+/* Reads the next CTA (its ops into per-warp arrays) and starts it, while resources allow. */
+static void fetch_ctas(cs_sm *sm)
+{
+    while (!sm->stream_done && sm->status == CS_OK) {
+        if (!sm->have_begin) {
+            bool eof = false;
+            cs_err e;
+            cs_err_init(&e);
+            cs_status st = cs_opsrc_next(sm->src, sm->stream, &sm->begin, &eof, &e);
+            if (st != CS_OK) {
+                cs_err_merge(&sm->err, &e);
+                sm->status = st;
+                cs_engine_stop(sm->base.eng);
+                return;
+            }
+            if (eof) {
+                sm->stream_done = true;
+                break;
+            }
+            sm->ops_read++;
+            if (sm->begin.kind != CS_OP_CTA_BEGIN) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)", "expected cta_begin",
+                     sm->begin.kind);
+                return;
+            }
+            const cs_op *b = &sm->begin;
+            if (b->rows == 0 || b->rows > (uint32_t)sm->p.max_warps || b->row_bytes > sm->smem_carveout ||
+                b->stride > (uint32_t)sm->rf.max_regs_per_thread ||
+                (uint64_t)b->rows * 32 * b->stride > sm->rf.size_bytes / 4) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got %llu warps)",
+                     "CTA needs more warps, shared memory or registers than an SM has", b->rows);
+                return;
+            }
+            sm->have_begin = true;
+        }
+        if (!fits(sm, &sm->begin))
+            return;
+        sm->have_begin = false;
+        uint32_t ci = 0;
+        while (sm->ctas[ci].used)
+            ci++;
+        cta *c = &sm->ctas[ci];
+        *c = (cta){.used = true, .id = sm->begin.x, .warps = sm->begin.rows, .live = sm->begin.rows,
+                   .smem = sm->begin.row_bytes, .regs = (uint64_t)sm->begin.rows * 32 * sm->begin.stride};
+        sm->ctas_used++;
+        sm->warps_used += c->warps;
+        sm->smem_used += c->smem;
+        sm->regs_used += c->regs;
+        /* claim warp slots, lowest first: warp w of the CTA is slot[w] */
+        uint32_t slot[256], got = 0;
+        for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps && got < c->warps; i++)
+            if (sm->warps[i].cta < 0)
+                slot[got++] = i;
+        CS_ASSERT(got == c->warps);
+        for (uint32_t i = 0; i < got; i++) {
+            warp *w = &sm->warps[slot[i]];
+            w->cta = (int32_t)ci;
+            w->n = w->pc = 0;
+            w->lds_pending = w->mma_pending = w->mem_pending = w->cim_pending = w->ngroups = 0;
+            w->state = W_READY;
+            w->blocked_on = B_NONE;
+            w->ready_at = now_of(sm);
+        }
+        for (;;) {
+            cs_op op;
+            bool eof = false;
+            cs_err e;
+            cs_err_init(&e);
+            cs_status st = cs_opsrc_next(sm->src, sm->stream, &op, &eof, &e);
+            if (st != CS_OK) {
+                cs_err_merge(&sm->err, &e);
+                sm->status = st;
+                cs_engine_stop(sm->base.eng);
+                return;
+            }
+            if (eof) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got %llu)", "stream ends inside a CTA", 0);
+                return;
+            }
+            sm->ops_read++;
+            if (op.kind == CS_OP_CTA_END)
+                break;
+            const char *why;
+            if (!op_valid(sm, c, &op, &why)) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)", why, op.kind);
+                return;
+            }
+            warp *w = &sm->warps[slot[op.warp]];
+            CS_GROW(w->ops, w->cap, w->n + 1);
+            w->ops[w->n++] = op;
+        }
+        for (uint32_t i = 0; i < got; i++) {
+            warp *w = &sm->warps[slot[i]];
+            if (w->n == 0)
+                try_finish(sm, w);
+            else
+                arm_sp(sm, w->sp, w->ready_at);
+        }
+    }
+    if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
+        sm->done = true;
+        sm->finish_ps = now_of(sm);
+    }
+}
+
+/* ---- completions -------------------------------------------------------------------------- */
+
+static void lds_done(void *ctx, void *ptr, uint64_t arg)
+{
+    cs_sm *sm = ctx;
+    (void)ptr;
+    warp *w = &sm->warps[arg];
+    w->lds_pending--;
+    cs_engine_progress(sm->base.eng);
+    if (w->blocked_on == B_LDS && w->lds_pending == 0)
+        wake(sm, w, now_of(sm));
+    if (w->state == W_DRAIN)
+        try_finish(sm, w);
+}
+
+static void mma_done(void *ctx, void *ptr, uint64_t arg)
+{
+    cs_sm *sm = ctx;
+    (void)ptr;
+    warp *w = &sm->warps[arg];
+    w->mma_pending--;
+    cs_engine_progress(sm->base.eng);
+    if (w->blocked_on == B_MMA)
+        wake(sm, w, now_of(sm));
+    if (w->state == W_DRAIN)
+        try_finish(sm, w);
+}
+
+void cs_sm_cim_done(cs_sm *sm, uint32_t wi)
+{
+    warp *w = &sm->warps[wi];
+    CS_ASSERT(w->cim_pending > 0);
+    w->cim_pending--;
+    cs_engine_progress(sm->base.eng);
+    if (w->blocked_on == B_MMA && w->cim_pending == 0)
+        wake(sm, w, now_of(sm));
+    if (w->state == W_DRAIN)
+        try_finish(sm, w);
+}
+
+void cs_sm_cim_ready(cs_sm *sm)
+{
+    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
+        if (sm->warps[i].blocked_on == B_CIM)
+            wake(sm, &sm->warps[i], now_of(sm));
+}
+
+/* ---- LSU ---------------------------------------------------------------------------------- */
+
+static uint32_t lines_of(const cs_op *op)
+{
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < op->rows; r++) {
+        uint64_t a = op->addr + (uint64_t)r * op->stride;
+        n += (uint32_t)(((a + op->row_bytes - 1) >> 7) - (a >> 7) + 1);
+    }
+    return n;
+}
+
+static void arm_lsu(cs_sm *sm)
+{
+    if (!sm->lsu_len || sm->lsu_wait_credit || sm->outstanding >= (uint32_t)sm->p.max_outstanding ||
+        cs_event_pending(&sm->lsu_ev))
+        return;
+    cs_ps now = now_of(sm);
+    cs_engine_arm(sm->base.eng, &sm->lsu_ev, sm->lsu_slot > now ? sm->lsu_slot : now, CS_PRIO_DEFAULT, NULL, 0);
+}
+
+static void lsu_run(void *ctx, void *ptr, uint64_t arg)
+{
+    (void)ptr;
+    (void)arg;
+    cs_sm *sm = ctx;
+    cs_ps now = now_of(sm);
+    if (sm->lsu_slot < now)
+        sm->lsu_slot = cs_clock_next_edge(sm->clk, now);
+    uint64_t per_cycle = (uint64_t)sm->p.lsu_lines_per_cycle, in_cycle = 0;
+    for (int budget = 64; budget > 0 && sm->lsu_len; budget--) {
+        if (sm->outstanding >= (uint32_t)sm->p.max_outstanding) {
+            sm->c.lsu_stall_cycles++;
+            return; /* a response re-arms */
+        }
+        if (!cs_port_can_send(&sm->req_out)) {
+            sm->lsu_wait_credit = true;
+            return;
+        }
+        lsu_op *l = &sm->lsu[sm->lsu_head];
+        const cs_op *op = &l->op;
+        uint64_t row_end = op->addr + (uint64_t)l->row * op->stride + op->row_bytes;
+        uint64_t a = l->next_addr, line = a & ~(uint64_t)(CS_LINE_BYTES - 1);
+        uint64_t end = row_end < line + CS_LINE_BYTES ? row_end : line + CS_LINE_BYTES;
+        uint8_t sectors = 0;
+        for (uint64_t s = (a - line) / CS_SECTOR_BYTES; s * CS_SECTOR_BYTES < end - line; s++)
+            sectors |= (uint8_t)(1u << s);
+        cs_req *r = cs_req_alloc(sm->pool);
+        r->addr = line;
+        r->sectors = sectors;
+        r->kind = l->cls == CLS_STG ? CS_REQ_WRITE : l->cls == CLS_RED ? CS_REQ_REDUCE : CS_REQ_READ;
+        r->src = (uint16_t)sm->index;
+        r->tag = l->warp | (l->cls << 8) | ((l->cls == CLS_CP ? op->tag & 0xfffffu : 0) << 12);
+        r->t_issue = sm->lsu_slot;
+        uint32_t bytes = cs_req_data_bytes(r);
+        if (r->kind == CS_REQ_READ) {
+            sm->c.bytes_read += bytes;
+            sm->c.lines_read++;
+        } else {
+            sm->c.bytes_written += bytes;
+            sm->c.lines_written++;
+        }
+        bool ok = cs_port_try_send_at(&sm->req_out, sm->lsu_slot, r, 0, cs_req_wire_bytes(r));
+        CS_ASSERT(ok);
+        sm->outstanding++;
+        if (++in_cycle == per_cycle) {
+            in_cycle = 0;
+            sm->lsu_slot = after(sm, sm->lsu_slot, 1);
+        }
+        /* advance the cursor */
+        l->next_addr = end;
+        if (end == row_end) {
+            if (++l->row < op->rows) {
+                l->next_addr = op->addr + (uint64_t)l->row * op->stride;
+            } else {
+                sm->lsu_head = (sm->lsu_head + 1) % sm->lsu_cap;
+                sm->lsu_len--;
+                for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
+                    if (sm->warps[i].blocked_on == B_LSU)
+                        wake(sm, &sm->warps[i], now);
+            }
+        }
+    }
+    if (in_cycle)
+        sm->lsu_slot = after(sm, sm->lsu_slot, 1);
+    arm_lsu(sm);
+}
+
+static void lsu_credit(void *owner, cs_port *out)
+{
+    (void)out;
+    cs_sm *sm = owner;
+    sm->lsu_wait_credit = false;
+    arm_lsu(sm);
+}
+
+static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
+{
+    (void)in;
+    (void)arg;
+    cs_sm *sm = owner;
+    cs_req *r = ptr;
+    cs_ps now = now_of(sm);
+    cs_port_release(&sm->resp_in);
+    sm->outstanding--;
+    uint32_t wi = r->tag & 0xff, cls = (r->tag >> 8) & 0xf, tag = r->tag >> 12;
+    warp *w = &sm->warps[wi];
+    uint32_t bytes = cs_req_data_bytes(r);
+    if (r->kind == CS_REQ_READ)
+        sm->c.bytes_returned += bytes;
+    else
+        sm->c.bytes_acked += bytes;
+    cs_req_free(sm->pool, r);
+    cs_engine_progress(sm->base.eng);
+    if (cls == CLS_CP) {
+        cs_ps t = cs_smem_access(sm->smem, now, (bytes + CS_LINE_BYTES - 1) / CS_LINE_BYTES, bytes, true);
+        group_dec(w, tag);
+        if (w->blocked_on == B_CP && groups_upto(w, w->wait_tag) == 0)
+            wake(sm, w, t);
+    } else {
+        if (cls == CLS_LDG)
+            sm->c.rf_write += bytes / 4;
+        w->mem_pending--;
+    }
+    if (w->state == W_DRAIN)
+        try_finish(sm, w);
+    arm_lsu(sm);
+}
+
+/* ---- issue -------------------------------------------------------------------------------- */
+
+static bool block(warp *w, int reason)
+{
+    w->state = W_BLOCKED;
+    w->blocked_on = reason;
+    return false;
+}
+
+static uint64_t op_bytes(const cs_op *op)
+{
+    return (uint64_t)op->rows * op->row_bytes;
+}
+
+/* Issues the warp's next op if it can; returns whether it did. */
+static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
+{
+    warp *w = &sm->warps[wi];
+    if (w->pc == w->n) {
+        w->state = W_DRAIN;
+        try_finish(sm, w);
+        return false;
+    }
+    const cs_op *op = &w->ops[w->pc];
+    sp_state *sp = &sm->sp[w->sp];
+    cta *c = &sm->ctas[w->cta];
+    switch (op->kind) {
+    case CS_OP_LDS:
+    case CS_OP_STS: {
+        uint32_t wf = cs_smem_op_wavefronts(sm->smem, op);
+        bool st = op->kind == CS_OP_STS;
+        cs_ps t = cs_smem_access(sm->smem, now, wf, op_bytes(op), st);
+        if (st)
+            sm->c.rf_read += op_bytes(op) / 4;
+        else
+            sm->c.rf_write += op_bytes(op) / 4;
+        w->lds_pending++;
+        cs_engine_post(sm->base.eng, after(sm, t, (uint64_t)cs_smem_latency_cycles(sm->smem)),
+                       CS_PRIO_DEFAULT, lds_done, sm, NULL, wi);
+        break;
+    }
+    case CS_OP_MMA: {
+        if (w->lds_pending)
+            return block(w, B_LDS);
+        if (w->mma_pending >= MMA_IN_FLIGHT)
+            return block(w, B_MMA);
+        cs_mma_cost cost = cs_tc_cost(&sm->tc, op);
+        cs_ps start = now > sp->tc_free ? now : sp->tc_free;
+        uint64_t rf_cycles = (cost.rf_read_bytes + cost.rf_write_bytes + sm->rf_bytes_per_cycle - 1) /
+                             sm->rf_bytes_per_cycle;
+        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
+        sp->rf_free = after(sm, rf_start, rf_cycles);
+        cs_ps end = after(sm, start, cost.cycles);
+        if (end < sp->rf_free)
+            end = sp->rf_free;
+        sp->tc_free = end;
+        if (w->sp < 8)
+            sm->c.tc_busy_cycles[w->sp] += cost.cycles;
+        sm->c.macs_useful += cost.macs_useful;
+        sm->c.mma_instructions += cost.instructions;
+        if (op->dtype == CS_DTYPE_FP16)
+            sm->c.macs_fp16 += cost.macs_executed;
+        else
+            sm->c.macs_int8 += cost.macs_executed;
+        sm->c.rf_read += cost.rf_read_bytes / 4;
+        sm->c.rf_write += cost.rf_write_bytes / 4;
+        w->mma_pending++;
+        cs_engine_post(sm->base.eng, after(sm, end, (uint64_t)sm->tc.latency_cycles), CS_PRIO_DEFAULT,
+                       mma_done, sm, NULL, wi);
+        break;
+    }
+    case CS_OP_CP_ASYNC:
+    case CS_OP_LDG:
+    case CS_OP_STG:
+    case CS_OP_RED: {
+        bool store = op->kind == CS_OP_STG || op->kind == CS_OP_RED;
+        if (store && (w->mma_pending || w->cim_pending))
+            return block(w, B_MMA);
+        if (sm->lsu_len == sm->lsu_cap)
+            return block(w, B_LSU);
+        uint32_t lines = lines_of(op);
+        lsu_op *l = &sm->lsu[(sm->lsu_head + sm->lsu_len++) % sm->lsu_cap];
+        l->op = *op;
+        l->warp = wi;
+        l->cls = op->kind == CS_OP_CP_ASYNC ? CLS_CP : op->kind == CS_OP_LDG ? CLS_LDG
+                 : op->kind == CS_OP_STG   ? CLS_STG : CLS_RED;
+        l->row = 0;
+        l->next_addr = op->addr;
+        if (l->cls == CLS_CP)
+            group_add(w, op->tag & 0xfffffu, lines);
+        else
+            w->mem_pending += lines;
+        if (store)
+            sm->c.rf_read += op_bytes(op) / 4;
+        arm_lsu(sm);
+        break;
+    }
+    case CS_OP_CP_WAIT:
+        if (groups_upto(w, op->tag & 0xfffffu)) {
+            w->wait_tag = op->tag & 0xfffffu;
+            return block(w, B_CP);
+        }
+        break;
+    case CS_OP_BAR:
+        w->pc++;
+        sm->c.ops++;
+        w->state = W_BAR;
+        if (++c->at_bar == c->live)
+            release_barrier(sm, c);
+        return true;
+    case CS_OP_CIM_WRITE:
+    case CS_OP_CIM_MAC:
+    case CS_OP_CIM_READ:
+        if (!sm->cim->vt->issue(sm->cim, w->sp, wi, op))
+            return block(w, B_CIM);
+        w->cim_pending++;
+        break;
+    default:
+        CS_ASSERT(!"op kind rejected at fetch");
+    }
+    w->pc++;
+    sm->c.ops++;
+    w->ready_at = after(sm, now, 1);
+    return true;
+}
+
+static void issue(void *ctx, void *ptr, uint64_t arg)
+{
+    (void)ptr;
+    cs_sm *sm = ctx;
+    uint32_t s = (uint32_t)arg, nsp = (uint32_t)sm->p.subpartitions;
+    uint32_t per_sp = (uint32_t)sm->p.max_warps / nsp;
+    sp_state *sp = &sm->sp[s];
+    cs_ps now = now_of(sm), next = CS_PS_NEVER;
+    int64_t issued = 0;
+    for (uint32_t j = 0; j < per_sp; j++) {
+        uint32_t k = (sp->rr + j) % per_sp;
+        uint32_t wi = k * nsp + s;
+        warp *w = &sm->warps[wi];
+        if (w->state != W_READY)
+            continue;
+        if (w->ready_at > now) {
+            if (w->ready_at < next)
+                next = w->ready_at;
+            continue;
+        }
+        if (issued < sm->p.issue_per_cycle && try_issue(sm, wi, now)) {
+            issued++;
+            sp->rr = (k + 1) % per_sp;
+        }
+        if (w->state == W_READY && w->ready_at < next)
+            next = w->ready_at > now ? w->ready_at : after(sm, now, 1);
+        if (sm->status != CS_OK)
+            return;
+    }
+    if (next != CS_PS_NEVER)
+        arm_sp(sm, s, next);
+}
+
+/* ---- component ---------------------------------------------------------------------------- */
+
+static bool sm_busy(const void *self)
+{
+    const cs_sm *sm = self;
+    return sm->ctas_used || sm->lsu_len || sm->outstanding || sm->have_begin;
+}
+
+static void sm_dump(const void *self, cs_buf *out)
+{
+    const cs_sm *sm = self;
+    cs_buf_printf(out, "sm %u: %u CTAs, %u warps, lsu %u ops, %u lines outstanding%s%s", sm->index,
+                  sm->ctas_used, sm->warps_used, sm->lsu_len, sm->outstanding,
+                  sm->stream_done ? ", stream done" : "", sm->lsu_wait_credit ? ", waiting for credit" : "");
+    static const char *const states[] = {"free", "ready", "blocked", "barrier", "drain", "done"};
+    static const char *const reasons[] = {"", "lds", "mma", "lsu", "copy", "cim"};
+    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++) {
+        const warp *w = &sm->warps[i];
+        if (w->cta < 0)
+            continue;
+        cs_buf_printf(out, "\n    warp %u: %s%s%s pc %u/%u lds %u mma %u mem %u groups %u", i, states[w->state],
+                      w->blocked_on ? " on " : "", reasons[w->blocked_on], w->pc, w->n, w->lds_pending,
+                      w->mma_pending, w->mem_pending, w->ngroups);
+    }
+}
+
+static void sm_destroy(void *self)
+{
+    cs_sm_destroy(self);
+}
+
+static const cs_component_type sm_type = {"sm", NULL, sm_dump, sm_busy, sm_destroy};
+
+cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const cs_sm_params *p,
+                       const cs_tc_params *tc, const cs_rf_params *rf, const cs_smem_params *smp,
+                       const cs_clock *clk, cs_req_pool *pool, cs_stats *st, cs_sm **out, cs_err *err)
+{
+    if (p->subpartitions > MAX_SP)
+        return cs_err_add(err, CS_INVALID, "sm.subpartitions: at most %d are supported", MAX_SP);
+    cs_sm *sm = cs_calloc(1, sizeof *sm);
+    cs_component_init(&sm->base, &sm_type, name, eng);
+    sm->index = index;
+    sm->p = *p;
+    sm->tc = *tc;
+    sm->rf = *rf;
+    sm->smem_carveout = smp->carveout_bytes;
+    sm->clk = clk;
+    sm->pool = pool;
+    cs_err_init(&sm->err);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s.smem", name);
+    sm->smem = cs_smem_create(smp, clk, st, buf);
+    cs_port_init_out(&sm->req_out, sm, lsu_credit, 0);
+    cs_port_init_in(&sm->resp_in, sm, recv_resp, 0);
+    sm->warps = cs_calloc((size_t)p->max_warps, sizeof *sm->warps);
+    for (int64_t i = 0; i < p->max_warps; i++) {
+        sm->warps[i].cta = -1;
+        sm->warps[i].sp = (uint32_t)(i % p->subpartitions);
+    }
+    sm->ctas = cs_calloc((size_t)p->max_ctas, sizeof *sm->ctas);
+    for (int64_t s = 0; s < p->subpartitions; s++)
+        cs_event_init(&sm->sp[s].issue_ev, issue, sm);
+    sm->rf_bytes_per_cycle = (uint64_t)(rf->banks / p->subpartitions * rf->bank_bytes);
+    if (!sm->rf_bytes_per_cycle)
+        sm->rf_bytes_per_cycle = (uint64_t)rf->bank_bytes;
+    sm->lsu_cap = (uint32_t)p->lsu_queue;
+    sm->lsu = cs_calloc(sm->lsu_cap, sizeof *sm->lsu);
+    cs_event_init(&sm->lsu_ev, lsu_run, sm);
+#define NAME(s) (snprintf(buf, sizeof buf, "%s.%s", name, s), buf)
+    cs_stats_counter(st, NAME("ops"), "ops", "ops issued", &sm->c.ops);
+    cs_stats_counter(st, NAME("ctas"), "CTAs", "CTAs completed", &sm->c.ctas);
+    cs_stats_counter(st, NAME("macs_useful"), "MACs", "MACs inside the GEMM (m*n*k of MMA ops)", &sm->c.macs_useful);
+    cs_stats_counter(st, NAME("mma_instructions"), "instructions", "tensor-core instructions", &sm->c.mma_instructions);
+    cs_stats_action(st, NAME("tc.mac_int8"), "MACs", "INT8 MACs executed (padded)", &sm->c.macs_int8,
+                    "tensor_core", "mac_int8");
+    cs_stats_action(st, NAME("tc.mac_fp16"), "MACs", "FP16 MACs executed (padded)", &sm->c.macs_fp16,
+                    "tensor_core", "mac_fp16");
+    cs_stats_action(st, NAME("rf.read"), "words", "register-file reads (4-byte words)", &sm->c.rf_read, "rf", "read");
+    cs_stats_action(st, NAME("rf.write"), "words", "register-file writes (4-byte words)", &sm->c.rf_write, "rf", "write");
+    cs_stats_counter(st, NAME("bytes_read"), "bytes", "global bytes requested (reads)", &sm->c.bytes_read);
+    cs_stats_counter(st, NAME("bytes_written"), "bytes", "global bytes sent (stores, reductions)", &sm->c.bytes_written);
+    cs_stats_counter(st, NAME("bytes_returned"), "bytes", "global bytes delivered to the SM", &sm->c.bytes_returned);
+    cs_stats_counter(st, NAME("bytes_acked"), "bytes", "stored bytes acknowledged", &sm->c.bytes_acked);
+    cs_stats_counter(st, NAME("lines_read"), "lines", "line read requests", &sm->c.lines_read);
+    cs_stats_counter(st, NAME("lines_written"), "lines", "line write/reduce requests", &sm->c.lines_written);
+    cs_stats_counter(st, NAME("lsu_stall_cycles"), "events", "LSU found max_outstanding lines in flight",
+                     &sm->c.lsu_stall_cycles);
+    for (int64_t s = 0; s < p->subpartitions; s++) {
+        char sub[64];
+        snprintf(sub, sizeof sub, "sp%lld.tc_busy_cycles", (long long)s);
+        cs_stats_counter(st, NAME(sub), "cycles", "tensor core busy", &sm->c.tc_busy_cycles[s]);
+        snprintf(sub, sizeof sub, "%s.sp%lld.rf", name, (long long)s);
+        cs_stats_instance(st, "rf", sub);
+        snprintf(sub, sizeof sub, "%s.sp%lld.tc", name, (long long)s);
+        cs_stats_instance(st, "tensor_core", sub);
+    }
+#undef NAME
+    *out = sm;
+    return CS_OK;
+}
+
+void cs_sm_destroy(cs_sm *sm)
+{
+    if (!sm)
+        return;
+    for (int64_t i = 0; i < sm->p.max_warps; i++)
+        cs_free(sm->warps[i].ops);
+    cs_free(sm->warps);
+    cs_free(sm->ctas);
+    cs_free(sm->lsu);
+    cs_smem_destroy(sm->smem);
+    cs_component_fini(&sm->base);
+    cs_free(sm);
+}
+
+cs_port *cs_sm_req_out(cs_sm *sm) { return &sm->req_out; }
+cs_port *cs_sm_resp_in(cs_sm *sm) { return &sm->resp_in; }
+cs_component *cs_sm_component(cs_sm *sm) { return &sm->base; }
+cs_smem *cs_sm_smem(cs_sm *sm) { return sm->smem; }
+void cs_sm_attach_cim(cs_sm *sm, cs_sm_cim *cim) { sm->cim = cim; }
+bool cs_sm_done(const cs_sm *sm) { return sm->done; }
+cs_ps cs_sm_finish_time(const cs_sm *sm) { return sm->finish_ps; }
+const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm) { return &sm->c; }
+
+cs_status cs_sm_status(const cs_sm *sm, cs_err *err)
+{
+    if (sm->status != CS_OK)
+        cs_err_merge(err, &sm->err);
+    return sm->status;
+}
+
+void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
+{
+    sm->src = src;
+    sm->stream = stream;
+    sm->stream_done = sm->have_begin = sm->done = false;
+    sm->status = CS_OK;
+    fetch_ctas(sm);
+}
+
+cs_ps cs_sm_rf_occupy(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles)
+{
+    sp_state *sp = &sm->sp[s];
+    cs_ps start = now > sp->rf_free ? now : sp->rf_free;
+    sp->rf_free = after(sm, start, cycles);
+    return sp->rf_free;
+}

@@ -1,0 +1,41 @@
+/* tensor_core — the matrix unit of one sub-partition: timing and counting of MMA blocks.
+ *
+ * A warp-level MMA op of m x n x k (valid extents) executes as mma.sync instructions of the
+ * configured shape (A100 INT8: m16n8k32; FP16: m16n8k16): the block is padded up to whole
+ * instructions, and each instruction occupies the unit for (shape MACs / MACs per cycle)
+ * cycles. Instructions of successive ops pipeline back to back (accumulator forwarding); a
+ * result is usable `latency` cycles after the unit finishes it. Counted actions (class
+ * "tensor_core"): mac_int8 / mac_fp16, one per executed (padded) MAC. The useful MACs
+ * (m*n*k) are counted separately for the end-of-run invariant.
+ */
+#ifndef CS_TENSOR_CORE_H
+#define CS_TENSOR_CORE_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "op.h"
+
+typedef struct cs_tc_params {
+    int64_t int8_macs_per_cycle;  /* per tensor core */
+    int64_t fp16_macs_per_cycle;
+    int64_t latency_cycles;
+    int64_t mma_m, mma_n;         /* instruction shape */
+    int64_t mma_k_bytes;          /* instruction depth in bytes of the input type */
+} cs_tc_params;
+
+extern const cs_cfg_schema cs_tc_schema;
+
+typedef struct cs_mma_cost {
+    uint64_t instructions;
+    uint64_t macs_executed;  /* padded */
+    uint64_t macs_useful;    /* m * n * k */
+    uint64_t cycles;
+    uint64_t rf_read_bytes, rf_write_bytes; /* operand and accumulator traffic */
+} cs_mma_cost;
+
+/* Cost of one MMA op (rows = m, row_bytes = n, stride = k elements, dtype). */
+cs_mma_cost cs_tc_cost(const cs_tc_params *p, const cs_op *op);
+int64_t cs_tc_macs_per_cycle(const cs_tc_params *p, int dtype);
+
+#endif
