@@ -2,16 +2,20 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-int cs_cli_report(const cs_err *err)
+int cs_cli_report(cs_err *err)
 {
     int n = err->count < CS_ERR_MAX ? err->count : CS_ERR_MAX;
     for (int i = 0; i < n; i++)
         fprintf(stderr, "%s\n", err->msg[i]);
     if (err->count > n)
         fprintf(stderr, "cimsim: %d more errors not shown\n", err->count - n);
+    if (err->detail)
+        fputs(err->detail, stderr);
+    cs_err_free(err);
     return cs_status_exit_code(err->status);
 }
 
@@ -26,14 +30,31 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
     return 2;
 }
 
+#include "cmd_bench.h"
+#include "cmd_config.h"
+#include "cmd_run.h"
+#include "cmd_trace.h"
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"run", cs_cmd_run, "simulate a workload on an architecture (baseline or one CiM placement)"},
+    {"trace", cs_cmd_trace, "record, inspect, check and import op-stream traces"},
+    {"config", cs_cmd_config, "check, dump and describe configuration files"},
+    {"bench", cs_cmd_bench, "measure the simulator's own speed"},
+};
+
 static const char usage[] =
     "usage: cimsim [COMMAND] [OPTIONS]\n"
     "\n"
     "A cycle-level simulator of compute-in-memory (CiM) macros in a GPU memory hierarchy.\n"
     "\n"
     "commands:\n"
-    "  (none)     same as 'cimsim compare' on the built-in defaults\n"
-    "  --version  print the version\n";
+    "  (none)     same as 'cimsim compare' on the built-in defaults\n";
 
 int cs_cli_main(int argc, char **argv)
 {
@@ -43,10 +64,20 @@ int cs_cli_main(int argc, char **argv)
     }
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            printf("  %-10s %s\n", commands[i].name, commands[i].help);
+        printf("  --version  print the version\n\nEach command takes --help. Exit status: 0 success, "
+               "1 internal failure, 2 bad input or usage.\n");
         return 0;
     }
-    if (argc > 1)
+    if (argc > 1 && argv[1][0] != '-') {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].fn(argc - 1, argv + 1);
         return cs_cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-    fputs(usage, stdout);
-    return 0;
+    }
+    if (argc > 1)
+        return cs_cli_usage_error(NULL, "unknown option '%s'", argv[1]);
+    char *run_argv[] = {"run", NULL};
+    return cs_cmd_run(1, run_argv);
 }

@@ -10,8 +10,9 @@
 
 int cs_cli_main(int argc, char **argv);
 
-/* Prints every message of err to stderr, one per line, and returns the exit status. */
-int cs_cli_report(const cs_err *err);
+/* Prints every message of err (then its detail) to stderr, one per line, frees the detail and
+ * returns the exit status. */
+int cs_cli_report(cs_err *err);
 /* One-line usage error: "cimsim SUB: error: MSG (see cimsim SUB --help)"; returns 2. */
 int cs_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

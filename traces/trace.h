@@ -30,7 +30,7 @@
 
 enum {
     CS_TRACE_VERSION = 1,                  /* the format version this code writes and reads */
-    CS_TRACE_DEFAULT_CHUNK_RECORDS = 1024, /* records per chunk unless the writer is told */
+    CS_TRACE_DEFAULT_CHUNK_RECORDS = 4096, /* records per chunk unless the writer is told */
     CS_TRACE_MAX_CHUNK_RECORDS = 65536,
     CS_TRACE_MAX_STREAMS = 65536,
     CS_TRACE_MAX_META = 4096,              /* key/value pairs in a header */
@@ -80,8 +80,9 @@ typedef struct cs_trace_writer_opts {
 
 /* Starts a trace that will appear at path when cs_trace_writer_finish succeeds; until then
  * the data goes to a temporary file beside it, so path never holds half a trace. meta is
- * validated and copied; opts may be NULL. Memory: one chunk buffer (chunk_records x 51 bytes)
- * per stream written to, allocated on first use, plus the zstd context. */
+ * validated and copied; opts may be NULL. Memory: one chunk buffer per stream written to, grown
+ * on demand up to chunk_records x 51 bytes (a regular stream needs 2-4 bytes a record), plus
+ * the zstd context; nothing grows with the trace's length. */
 cs_status cs_trace_writer_create(const char *path, const cs_trace_meta *meta,
                                  const cs_trace_writer_opts *opts, cs_trace_writer **out,
                                  cs_err *err);

@@ -605,9 +605,12 @@ static bool begin_ops(importer *im, bool at_eof)
     cs_err werr;
     cs_err_init(&werr);
     if (cs_trace_writer_create(im->out_path, &m, &opts, &im->w, &werr) != CS_OK) {
-        /* Header problems (a bad @meta key, a long string) are the text's fault: cite it. */
-        for (int i = 0; i < werr.count && i < CS_ERR_MAX; i++)
-            cs_err_add(im->err, werr.status, "%s: %s", im->text_path, werr.msg[i]);
+        /* Header problems (a long string) are the text's fault: cite it. */
+        if (werr.status == CS_INVALID)
+            for (int i = 0; i < werr.count && i < CS_ERR_MAX; i++)
+                cs_err_add(im->err, werr.status, "%s: %s", im->text_path, werr.msg[i]);
+        else
+            cs_err_merge(im->err, &werr);
         im->errors++;
         return false;
     }

@@ -31,7 +31,8 @@ typedef struct wchunk {            /* a stream's pending chunk; allocated on fir
     cs_op prev[CS_OP_KIND_COUNT];  /* delta state, reset at every chunk start */
     uint32_t len;                  /* encoded bytes in buf */
     uint32_t nrec;                 /* records in buf */
-    uint8_t buf[];                 /* chunk_records x CS_TRACE_RECORD_MAX_BYTES */
+    size_t cap;                    /* grows on demand up to chunk_records x 51 bytes */
+    uint8_t *buf;
 } wchunk;
 
 typedef struct wstream {
@@ -284,7 +285,10 @@ static void destroy(cs_trace_writer *w)
     ZSTD_freeCCtx(w->cctx);
     if (w->st)
         for (uint32_t s = 0; s < w->nstreams; s++)
-            cs_free(w->st[s].pending);
+            if (w->st[s].pending) {
+                cs_free(w->st[s].pending->buf);
+                cs_free(w->st[s].pending);
+            }
     cs_free(w->st);
     cs_free(w->out);
     cs_free(w->path);
@@ -368,6 +372,13 @@ cs_status cs_trace_writer_create(const char *path, const cs_trace_meta *meta,
     cs_buf hdr;
     cs_buf_init(&hdr);
     build_header(meta, chunk_records, &hdr);
+    if (hdr.len > CS__TRACE_HEADER_MAX_BYTES) {
+        st = cs_err_add(err, CS_INVALID, "%s: error: trace header of %zu bytes (metadata too "
+                        "large; at most %d bytes)", path, hdr.len, CS__TRACE_HEADER_MAX_BYTES);
+        cs_buf_free(&hdr);
+        destroy(w);
+        return st;
+    }
     uint8_t frame[8];
     cs__put_u32(frame, CS__TRACE_MAGIC_HEADER);
     cs__put_u32(frame + 4, (uint32_t)hdr.len);
@@ -398,9 +409,15 @@ cs_status cs_trace_write(cs_trace_writer *w, uint32_t stream, const cs_op *op, c
                           (unsigned long long)(ws->records + (ws->pending ? ws->pending->nrec : 0)),
                           why);
     if (!ws->pending)
-        ws->pending = cs_calloc(1, sizeof(wchunk) +
-                                       (size_t)w->chunk_records * CS_TRACE_RECORD_MAX_BYTES);
+        ws->pending = cs_calloc(1, sizeof(wchunk));
     wchunk *c = ws->pending;
+    if (c->cap - c->len < CS_TRACE_RECORD_MAX_BYTES) {
+        /* Regular streams encode to a few bytes per record: grow to what they need. */
+        size_t max = (size_t)w->chunk_records * CS_TRACE_RECORD_MAX_BYTES;
+        size_t cap = c->cap ? 2 * c->cap : 4096;
+        c->cap = cap < max ? cap : max;
+        c->buf = cs_realloc(c->buf, c->cap);
+    }
     c->len += (uint32_t)cs__trace_encode(op, c->prev, c->buf + c->len);
     c->nrec++;
     return c->nrec == w->chunk_records ? flush_stream(w, stream, err) : CS_OK;

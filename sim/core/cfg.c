@@ -423,7 +423,8 @@ static void include_line(expander *x, int file, int lineno, const char *p, const
     if (inc_builtin) {
         cs_buf b;
         cs_buf_init(&b);
-        cs_buf_printf(&b, "%s%s", BUILTIN, path ? path : inc + (starts_with(inc, BUILTIN) ? BUILTIN_LEN : 0));
+        const char *shown = path ? path : inc + (starts_with(inc, BUILTIN) ? BUILTIN_LEN : 0);
+        cs_buf_printf(&b, "%s%s", BUILTIN, shown);
         display = cs_buf_take(&b);
     } else {
         display = cs_strdup(path);
@@ -891,7 +892,8 @@ static scalar scalar_of_default(cs_cfg_type t, const char *def)
     if (t == CS_CFG_INT) {
         errno = 0;
         sc.i = strtoll(def, &end, 0);
-        sc.kind = (*def && *end == '\0' && errno != ERANGE) ? CONFIG_TYPE_INT64 : CONFIG_TYPE_STRING;
+        bool ok = *def && *end == '\0' && errno != ERANGE;
+        sc.kind = ok ? CONFIG_TYPE_INT64 : CONFIG_TYPE_STRING;
     } else if (t == CS_CFG_FLOAT) {
         sc.f = strtod(def, &end);
         sc.kind = (*def && *end == '\0') ? CONFIG_TYPE_FLOAT : CONFIG_TYPE_STRING;
@@ -909,10 +911,14 @@ static scalar scalar_of_default(cs_cfg_type t, const char *def)
 static void fmt_double(double v, bool point, char *buf, size_t cap)
 {
     char tmp[48];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(tmp, sizeof tmp, "%.0f", v); /* "4000000000", not "4e+09" */
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
     }
     if (point && isfinite(v) && !strpbrk(tmp, ".eEn"))
         strcat(tmp, ".0");
@@ -1096,9 +1102,9 @@ static void fmt_bound(cs_cfg_type t, double v, char *buf, size_t cap)
         cs_units_fmt_time((uint64_t)v, buf, (int)cap);
     else {
         fmt_double(v, false, tmp, sizeof tmp);
-        snprintf(buf, cap, "%s%s", tmp,
-                 (t == CS_CFG_ENERGY || t == CS_CFG_POWER || t == CS_CFG_AREA) ? stored_unit(t)
-                                                                                 : "");
+        const char *u = (t == CS_CFG_ENERGY || t == CS_CFG_POWER || t == CS_CFG_AREA) ? stored_unit(t) : "";
+        if (snprintf(buf, cap, "%s%s", tmp, u) >= (int)cap)
+            buf[cap - 1] = '\0'; /* a range bound never needs more than cap */
     }
 }
 
@@ -1156,8 +1162,9 @@ static void unit_of(const char *s, char *buf, size_t cap)
         s++;
     while (isdigit((unsigned char)*s) || *s == '.')
         s++;
-    if ((*s == 'e' || *s == 'E') && (isdigit((unsigned char)s[1]) ||
-                                     ((s[1] == '+' || s[1] == '-') && isdigit((unsigned char)s[2])))) {
+    if ((*s == 'e' || *s == 'E') &&
+        (isdigit((unsigned char)s[1]) ||
+         ((s[1] == '+' || s[1] == '-') && isdigit((unsigned char)s[2])))) {
         s += 2;
         while (isdigit((unsigned char)*s))
             s++;
@@ -1485,6 +1492,7 @@ static void bind_default_array(binder *b, pos where, const char *kp, const cs_cf
     }
 }
 
+/* Levenshtein distance ignoring case: "trcd" is a likely spelling of "tRCD". */
 static int edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -1498,7 +1506,8 @@ static int edit_distance(const char *a, const char *b)
         row[0] = (int)i;
         for (size_t j = 1; j <= lb; j++) {
             int cur = row[j];
-            int best = prev + (a[i - 1] != b[j - 1]);
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = prev + (ca != cb);
             if (row[j] + 1 < best)
                 best = row[j] + 1;
             if (row[j - 1] + 1 < best)
@@ -1758,6 +1767,16 @@ static pos cite(const cs_cfg_check *chk, const char *key, char *got, size_t cap)
     if (k && k->def) {
         scalar sc = scalar_of_default(k->type, k->def);
         scalar_text(&sc, got, cap);
+    }
+    /* A default: cite the innermost group of the path that exists ("timing" for
+     * "timing.tRP"), else the checked group. */
+    char up[PATH_BYTES];
+    snprintf(up, sizeof up, "%s", key);
+    for (char *cut; chk->g && (cut = strrchr(up, '.')) != NULL;) {
+        *cut = '\0';
+        const config_setting_t *a = lookup(chk->g, up);
+        if (a)
+            return setting_pos(chk->b->cfg, a);
     }
     return chk->where;
 }

@@ -95,8 +95,10 @@ typedef struct cs_cfg_strs {
 } cs_cfg_strs;
 
 /* Table-writing helpers: CS_CFG_K(struct, field, "name", TYPE, required, "default", min, max,
- * "unit", "help"). Groups: CS_CFG_G(struct, field, "name", &schema, "help"). */
-#define CS_CFG_K(st, field, nm, ty, req, dflt, lo, hi, un, hlp) \
+ * "unit", "help"). Groups: CS_CFG_G(struct, field, "name", &schema, "help").
+ * CS_CFG_NORANGE may stand for "min, max": CS_CFG_K expands its arguments before counting. */
+#define CS_CFG_K(...) CS_CFG_K_(__VA_ARGS__)
+#define CS_CFG_K_(st, field, nm, ty, req, dflt, lo, hi, un, hlp) \
     {.name = nm, .type = ty, .offset = offsetof(st, field), .required = req, .def = dflt,   \
      .min = lo, .max = hi, .unit = un, .help = hlp}
 #define CS_CFG_E(st, field, nm, chs, dflt, hlp) \

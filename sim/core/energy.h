@@ -20,7 +20,11 @@
  *
  * Tables are data (arch/energy/NAME.cfg, a libconfig file with a top-level `energy_table`
  * group); every entry carries its source; the table declares its technology node. Energies
- * given at another node are scaled with the Stillmaker-Baas equations (docs/model.md).
+ * given at another node are scaled with the Stillmaker-Baas equations (docs/energy.md, which
+ * also gives the file format, every entry's derivation and the coefficients).
+ *
+ * Not responsible for: counting (models, stats.h); formatting reports (tools/); Accelergy
+ * files (tools/accelergy.h).
  */
 #ifndef CS_ENERGY_H
 #define CS_ENERGY_H
@@ -44,6 +48,17 @@ cs_energy_table *cs_energy_table_clone(const cs_energy_table *t);
 const char *cs_energy_table_name(const cs_energy_table *t);
 const char *cs_energy_table_version(const cs_energy_table *t);
 double cs_energy_table_node_nm(const cs_energy_table *t);
+/* The table's description ("" when none) and where it was loaded from ("builtin:arch/energy/
+ * 7nm.cfg", a path, or "" for a table built in memory). */
+const char *cs_energy_table_description(const cs_energy_table *t);
+const char *cs_energy_table_origin(const cs_energy_table *t);
+void cs_energy_table_set_description(cs_energy_table *t, const char *text);
+
+/* The action vocabulary above, as data. cs_energy_vocab_class(i): the i-th class ("dram", ...,
+ * "cim"), NULL past the end. cs_energy_vocab_actions(cls): its actions, NULL-terminated; NULL
+ * for a class outside the vocabulary. */
+const char *cs_energy_vocab_class(size_t i);
+const char *const *cs_energy_vocab_actions(const char *cls);
 
 /* Energy of one action in pJ; CS_NOT_FOUND if the table has no such entry. */
 cs_status cs_energy_lookup(const cs_energy_table *t, const char *cls, const char *action,
@@ -54,17 +69,23 @@ double cs_energy_area_mm2(const cs_energy_table *t, const char *cls);
 
 /* Adds or replaces an entry given at technology node from_nm (0 = the table's own node),
  * scaling energy (and area, leakage) to the table's node. Used for CiM primitives, whose
- * figures come from their own files. */
+ * figures come from their own files. cls and action must belong to the vocabulary, values be
+ * finite and non-negative and from_nm within 7..180 nm (CS_ASSERT: callers validate input).
+ * A scaled entry's source records the factor ("... [scaled 45->7 nm: x0.05552]"). Leakage
+ * scales like energy (as Accelergy does), area with the area factor. */
 void cs_energy_set_action(cs_energy_table *t, const char *cls, const char *action, double pj,
                           double from_nm, const char *source);
 void cs_energy_set_instance(cs_energy_table *t, const char *cls, double leak_mw, double area_mm2,
                             double from_nm, const char *source);
-/* Stillmaker-Baas scale factors from one node to another (energy per operation; area). */
+/* Stillmaker-Baas scale factors from one node to another (energy per operation; area). Nodes
+ * of the paper (180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7 nm) use its fits at their nominal
+ * supply (docs/energy.md); nodes in between interpolate log-linearly; NaN outside 7..180 nm. */
 double cs_energy_scale_energy(double from_nm, double to_nm);
 double cs_energy_scale_area(double from_nm, double to_nm);
 
 /* Every registered action has a table entry and every table entry (of the classes in use)
- * names a registered action: the mismatches are listed in err (CS_INVALID). */
+ * names a registered action; every registered instance's class has a leakage/area entry: the
+ * mismatches are listed in err, one message each (CS_INVALID). */
 cs_status cs_energy_check_coverage(const cs_energy_table *t, const cs_stats *st, cs_err *err);
 
 /* ---- evaluation --------------------------------------------------------------------------- */
@@ -124,5 +145,8 @@ cs_energy_table *cs_energy_table_new(const char *name, const char *version, doub
 size_t cs_energy_entry_count(const cs_energy_table *t);
 void cs_energy_entry_get(const cs_energy_table *t, size_t i, const char **cls, const char **action,
                          double *pj, double *leak_mw, double *area_mm2, const char **source);
+/* The table as a loadable table file (the format of arch/energy/NAME.cfg), appended to out.
+ * Numbers are written in the shortest form that reads back exactly. */
+void cs_energy_table_write_cfg(const cs_energy_table *t, cs_buf *out);
 
 #endif

@@ -36,13 +36,20 @@ typedef struct cs_clock {
 static inline cs_ps cs_clock_ps(const cs_clock *c, uint64_t cycle)
 {
     uint64_t f = c->freq_khz;
+    if (cycle < UINT64_MAX / 1000000000ULL) /* one division: any run shorter than 1.8e10 cycles */
+        return cycle * 1000000000ULL / f;
     return (cycle / f) * 1000000000ULL + ((cycle % f) * 1000000000ULL) / f;
 }
 
 /* First cycle whose edge is at or after t. */
 static inline uint64_t cs_clock_cycle_at(const cs_clock *c, cs_ps t)
 {
-    uint64_t f = c->freq_khz, q = t / 1000000000ULL, r = t % 1000000000ULL;
+    uint64_t f = c->freq_khz;
+    if (t < UINT64_MAX / f) { /* one division for any realistic time */
+        uint64_t num = t * f;
+        return num / 1000000000ULL + (num % 1000000000ULL != 0);
+    }
+    uint64_t q = t / 1000000000ULL, r = t % 1000000000ULL;
     uint64_t num = r * f; /* < 1e9 * f: fits for f < 1.8e10 kHz */
     return q * f + num / 1000000000ULL + (num % 1000000000ULL != 0);
 }
@@ -63,6 +70,29 @@ static inline cs_ps cs_clock_next_edge(const cs_clock *c, cs_ps t)
 static inline cs_ps cs_clock_after(const cs_clock *c, cs_ps t, uint64_t cycles)
 {
     return cs_clock_ps(c, cs_clock_cycle_at(c, t) + cycles);
+}
+
+/* A cursor that remembers the last edge it found, so that a component asking for edges at
+ * slowly increasing times (a link, a pipeline) steps from edge to edge without dividing. */
+typedef struct cs_clock_cursor {
+    uint64_t cycle;
+    cs_ps edge, next;   /* edge of `cycle` and of cycle + 1 */
+} cs_clock_cursor;
+
+/* First cycle whose edge is at or after t, with its edge time in *edge_ps. */
+static inline uint64_t cs_clock_cursor_at(const cs_clock *c, cs_clock_cursor *k, cs_ps t, cs_ps *edge_ps)
+{
+    if (t > k->edge && t <= k->next) {          /* the next edge */
+        k->cycle++;
+        k->edge = k->next;
+        k->next = cs_clock_ps(c, k->cycle + 1);
+    } else if (t != k->edge || (k->cycle == 0 && k->next == 0)) {
+        k->cycle = cs_clock_cycle_at(c, t);
+        k->edge = cs_clock_ps(c, k->cycle);
+        k->next = cs_clock_ps(c, k->cycle + 1);
+    }
+    *edge_ps = k->edge;
+    return k->cycle;
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
@@ -124,6 +154,7 @@ cs_status cs_engine_run(cs_engine *eng, cs_ps until_ps, cs_err *err);
 void cs_engine_stop(cs_engine *eng);
 uint64_t cs_engine_events_run(const cs_engine *eng);
 uint64_t cs_engine_pending(const cs_engine *eng); /* entries in the queue, cancelled ones too */
+uint64_t cs_engine_max_pending(const cs_engine *eng); /* high-water mark of the queue */
 /* Time of the next pending event, CS_PS_NEVER when none. */
 cs_ps cs_engine_next_time(cs_engine *eng);
 

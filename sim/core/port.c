@@ -10,6 +10,7 @@ struct cs_link {
     cs_link_params p;
     cs_port *src, *dst;
     cs_ps tx_free_ps;   /* when the serialiser is next free */
+    cs_clock_cursor cursor;
     uint32_t inflight;  /* sent and not yet released */
     bool sender_waiting;
     cs_link_stats st;
@@ -68,23 +69,27 @@ static void credit(void *ctx, void *ptr, uint64_t arg)
 }
 
 /* Start and end of serialisation for a message of `bytes` offered at `now`. */
-static cs_ps tx_end(const cs_link *l, cs_ps now, uint32_t bytes, cs_ps *start)
+static cs_ps tx_end(cs_link *l, cs_ps now, uint32_t bytes, cs_ps *start)
 {
     cs_ps t = now > l->tx_free_ps ? now : l->tx_free_ps;
     if (!l->p.bytes_per_cycle) {
         *start = t;
         return t;
     }
-    uint64_t c0 = cs_clock_cycle_at(l->p.clock, t);
+    uint64_t c0 = cs_clock_cursor_at(l->p.clock, &l->cursor, t, start);
     uint64_t cycles = (bytes + l->p.bytes_per_cycle - 1) / l->p.bytes_per_cycle;
-    *start = cs_clock_ps(l->p.clock, c0);
-    return cs_clock_ps(l->p.clock, c0 + (cycles ? cycles : 1));
+    if (cycles <= 1)
+        return l->cursor.next;
+    return cs_clock_ps(l->p.clock, c0 + cycles);
 }
 
-bool cs_port_can_send(const cs_port *out)
+bool cs_port_can_send(cs_port *out)
 {
-    const cs_link *l = out->link;
-    return !l->p.capacity || l->inflight < l->p.capacity;
+    cs_link *l = out->link;
+    if (!l->p.capacity || l->inflight < l->p.capacity)
+        return true;
+    l->sender_waiting = true;
+    return false;
 }
 
 bool cs_port_try_send(cs_port *out, void *ptr, uint64_t arg, uint32_t bytes)
@@ -114,7 +119,7 @@ bool cs_port_try_send_at(cs_port *out, cs_ps t_ready, void *ptr, uint64_t arg, u
 
 cs_ps cs_port_arrival_if_sent(const cs_port *out, uint32_t bytes)
 {
-    const cs_link *l = out->link;
+    cs_link *l = out->link;
     cs_ps start;
     return tx_end(l, cs_engine_now(l->eng), bytes, &start) + l->p.latency_ps;
 }

@@ -67,7 +67,9 @@ bool cs_port_try_send(cs_port *out, void *ptr, uint64_t arg, uint32_t bytes);
  * with a fixed pipeline latency hands the message over at once instead of scheduling an event
  * for the moment it is ready. It takes a credit now and departs at max(t_ready, link free). */
 bool cs_port_try_send_at(cs_port *out, cs_ps t_ready, void *ptr, uint64_t arg, uint32_t bytes);
-bool cs_port_can_send(const cs_port *out);
+/* True when a message may be sent now. When it returns false the sender is registered for a
+ * credit callback, exactly as if a try_send had been refused. */
+bool cs_port_can_send(cs_port *out);
 /* The receiver has consumed one message from this input port; returns a credit. */
 void cs_port_release(cs_port *in);
 /* Earliest time a message sent now would arrive (ignores capacity). */

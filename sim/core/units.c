@@ -183,8 +183,8 @@ static bool mul_ok(uint64_t a, uint64_t b, uint64_t *out)
 }
 
 /* D * 10^exp10 * num / den as an exact integer. */
-static cs_status exact(const dec *n, uint64_t num, uint64_t den, uint64_t *out, const char *frac_why,
-                       const char **why)
+static cs_status exact(const dec *n, uint64_t num, uint64_t den, uint64_t *out,
+                       const char *frac_why, const char **why)
 {
     if (n->too_long) {
         /* digits beyond 64 bits: an integer part of 20+ digits is (all but) surely too large */

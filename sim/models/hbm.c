@@ -2,17 +2,19 @@
  * table-driven timing, all-bank refresh, and the ideal variant.
  *
  * Time inside the channel is counted in command-clock cycles (uint64, absolute: cycle n starts
- * at cs_clock_ps(n)). Each bank keeps the earliest cycle at which each command kind may issue;
- * issuing a command raises those bounds for the same bank, the same bank group and the other
- * groups from one delay table built at creation (the DRAMsim3 approach), so every timing rule is
- * one table entry. Channel-wide rules that are not pairwise (tFAW, data-bus occupancy, one
- * command per cycle, refresh) are kept beside the table.
+ * at cs_clock_ps(n)). The channel keeps, for each command kind, the earliest cycle it may issue
+ * at three levels (per bank, per bank group, channel-wide); issuing a command raises those
+ * bounds from one delay table built at creation (the DRAMsim3 approach), so every timing rule
+ * is one table entry. Rules that are not pairwise (tFAW, data-bus occupancy, one command per
+ * cycle, refresh) are kept beside the table.
  *
- * Event-driven: the scheduler runs as one embedded event at the next cycle where some command
- * can issue (computed from the bounds), never while idle. Completions go through a FIFO with one
- * embedded event: data windows never overlap on the bus and are issued in order, so completion
- * times are monotonic. Refresh that fell due while the channel was idle is accounted lazily when
- * work next arrives (same counts and bank state, no idle ticking).
+ * Event-driven: the scheduler plans the next command — the earliest cycle at which some bank's
+ * offered command satisfies every bound, and the command the policy picks then — and runs as
+ * one embedded event at that cycle only; an arriving request updates the plan. Nothing runs
+ * while idle. Completions go through a FIFO with one embedded event: data windows never overlap
+ * on the bus and are issued in order, so completion times are monotonic. Refresh that fell due
+ * while the channel was idle is accounted when work next arrives (same counts and bank state,
+ * no idle ticking).
  *
  * A request holds one of queue_entries slots from arrival until its response is accepted by the
  * output link (or, for posted writes, until its data is written); the input-link credit is
@@ -29,7 +31,7 @@
 #include "check.h"
 
 enum { CMD_ACT, CMD_PRE, CMD_RD, CMD_WR, CMD_KINDS, CMD_REF = CMD_KINDS, CMD_NONE = -1 };
-enum { REL_BANK, REL_GROUP, REL_OTHER, REL_COUNT };
+enum { LVL_BANK, LVL_GROUP, LVL_CHAN, LVL_COUNT }; /* who a timing bound applies to */
 enum { MAX_BANKS = 64 }; /* banks are tracked in 64-bit masks */
 enum { F_WRITE = 1, F_STARTED = 2, F_DID_ACT = 4, F_DID_PRE = 8 };
 #define NIL (-1)
@@ -47,18 +49,31 @@ typedef struct entry {
     int32_t next;
     uint16_t bursts; /* bursts of the line still to issue, bit i = burst i */
     uint16_t port;
-    uint8_t bank;
     uint8_t flags;
 } entry;
 
 typedef struct bank {
-    uint64_t earliest[CMD_KINDS]; /* first cycle an ACT / PRE / RD / WR may issue */
+    uint64_t earliest[CMD_KINDS]; /* first cycle an ACT / PRE / RD / WR may issue (this bank's
+                                     own bounds; see bound()) */
     uint64_t open_row;            /* valid while the bank's bit is set in open_mask */
     int64_t bypass;               /* row hits served ahead of the older head since ACT/PRE */
     int32_t head, tail;           /* queued requests, oldest first */
     uint32_t queued;
     uint32_t group;
 } bank;
+
+/* The command a bank offers the scheduler (see bank_offer), cached until the bank's queue or
+ * state changes (stale): only its issue time depends on other banks. Kept apart from the bank
+ * and packed, because planning reads it for every busy bank before every command. */
+typedef struct boffer {
+    uint64_t bank_t; /* the bank's own bound on cmd (it only moves when the bank issues) */
+    uint64_t seq;    /* the offering request's age */
+    int32_t ent;
+    uint8_t cmd;
+    uint8_t group;
+    uint8_t rank; /* tie-break after the cycle: 0 = FR-FCFS row hit (or any, FCFS), 1 = other */
+    bool stale;
+} boffer;
 
 typedef struct waitq {
     int32_t head, tail;
@@ -90,7 +105,7 @@ struct cs_hbm {
     waitq *waiting; /* per output port: responses refused by the link, in completion order */
 
     /* timing */
-    uint64_t delay[CMD_KINDS][REL_COUNT][CMD_KINDS]; /* issued cmd, relation -> bound on cmd */
+    uint64_t delay[CMD_KINDS][LVL_COUNT][CMD_KINDS]; /* issued cmd, level -> bound on cmd */
     uint64_t bl2;                                    /* bus cycles per burst (DDR: BL/2) */
     uint64_t tCL, tWL, tFAW, tRFC, tREFI, tRP;
     uint32_t burst_bytes;
@@ -99,6 +114,9 @@ struct cs_hbm {
     /* banks and channel-wide state */
     uint32_t nbanks;
     bank banks[MAX_BANKS];
+    boffer offers[MAX_BANKS];
+    uint64_t grp_earliest[MAX_BANKS][CMD_KINDS]; /* bounds on every bank of a group */
+    uint64_t chan_earliest[CMD_KINDS];           /* bounds on every bank */
     uint64_t busy_mask; /* banks with queued requests */
     uint64_t open_mask; /* banks with an open row */
     uint64_t bus_free;  /* first cycle the data bus is free */
@@ -117,9 +135,12 @@ struct cs_hbm {
     backlog_item *backlog;
     size_t bl_head, bl_n, bl_cap; /* ring */
 
-    /* events */
+    /* events; the planned command, issued at plan_t (the tick is armed there) */
     cs_event tick_ev;
     uint64_t tick_cycle;
+    pick plan;
+    uint64_t plan_t;
+    uint64_t plan_key, plan_seq; /* its place in the policy's order (see plan) */
     cs_event done_ev;
 
     /* statistics */
@@ -129,7 +150,6 @@ struct cs_hbm {
 };
 
 static inline uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-static inline uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 /* ---- schema ------------------------------------------------------------------------------ */
 
@@ -151,8 +171,7 @@ static const cs_cfg_key timing_keys[] = {
     T_KEY(tCL, "22", 1, 1000, "RD command to its first data beat"),
     T_KEY(tWL, "4", 0, 1000, "WR command to its first data beat"),
     T_KEY(tCCDS, "2", 1, 64,
-          "column command to column command, different bank groups (JEDEC HBM2 BL4: 2; "
-          "GPGPU-Sim's tCCD=1 cannot be reached by a 2-cycle burst)"),
+          "column command to column command, different bank groups (at least BL/2)"),
     T_KEY(tCCDL, "4", 1, 64, "column command to column command, same bank group"),
     T_KEY(tRRDS, "5", 1, 256, "ACT to ACT, different bank groups"),
     T_KEY(tRRDL, "7", 1, 256, "ACT to ACT, same bank group"),
@@ -336,6 +355,7 @@ static void bank_append(cs_hbm *h, uint32_t b, int32_t i)
         h->e[bk->tail].bnext = i;
     bk->tail = i;
     bk->queued++;
+    h->offers[b].stale = true;
     h->busy_mask |= 1ULL << b;
 }
 
@@ -357,47 +377,54 @@ static void bank_unlink(cs_hbm *h, uint32_t b, int32_t i)
 
 /* ---- timing ------------------------------------------------------------------------------ */
 
+/* The timing table: issuing a command raises bounds on later commands at three levels — the
+ * same bank, every bank of the same group, every bank of the channel. A pair of rules that
+ * differ by bank group (tCCDL/tCCDS, tRRDL/tRRDS, tWTRL/tWTRS) is the long value at group level
+ * and the short one at channel level: the schema guarantees long >= short, so the maximum of
+ * the levels gives each bank its rule. */
 static void build_delays(cs_hbm *h)
 {
     const cs_hbm_timing *t = &h->p.timing;
-    uint64_t(*d)[REL_COUNT][CMD_KINDS] = h->delay;
+    uint64_t(*d)[LVL_COUNT][CMD_KINDS] = h->delay;
     memset(h->delay, 0, sizeof h->delay);
     uint64_t wr_data = (uint64_t)t->tWL + h->bl2; /* WR command to the end of its data */
-    d[CMD_ACT][REL_BANK][CMD_ACT] = (uint64_t)t->tRC;
-    d[CMD_ACT][REL_BANK][CMD_PRE] = (uint64_t)t->tRAS;
-    d[CMD_ACT][REL_BANK][CMD_RD] = (uint64_t)t->tRCD;
-    d[CMD_ACT][REL_BANK][CMD_WR] = (uint64_t)t->tRCD;
-    d[CMD_ACT][REL_GROUP][CMD_ACT] = (uint64_t)t->tRRDL;
-    d[CMD_ACT][REL_OTHER][CMD_ACT] = (uint64_t)t->tRRDS;
-    d[CMD_PRE][REL_BANK][CMD_ACT] = (uint64_t)t->tRP;
-    d[CMD_RD][REL_BANK][CMD_PRE] = (uint64_t)t->tRTP;
-    d[CMD_RD][REL_BANK][CMD_RD] = (uint64_t)t->tCCDL;
-    d[CMD_RD][REL_BANK][CMD_WR] = (uint64_t)t->tRTW;
-    d[CMD_RD][REL_GROUP][CMD_RD] = (uint64_t)t->tCCDL;
-    d[CMD_RD][REL_GROUP][CMD_WR] = (uint64_t)t->tRTW;
-    d[CMD_RD][REL_OTHER][CMD_RD] = (uint64_t)t->tCCDS;
-    d[CMD_RD][REL_OTHER][CMD_WR] = (uint64_t)t->tRTW;
-    d[CMD_WR][REL_BANK][CMD_PRE] = wr_data + (uint64_t)t->tWR;
-    d[CMD_WR][REL_BANK][CMD_RD] = wr_data + (uint64_t)t->tWTRL;
-    d[CMD_WR][REL_BANK][CMD_WR] = (uint64_t)t->tCCDL;
-    d[CMD_WR][REL_GROUP][CMD_RD] = wr_data + (uint64_t)t->tWTRL;
-    d[CMD_WR][REL_GROUP][CMD_WR] = (uint64_t)t->tCCDL;
-    d[CMD_WR][REL_OTHER][CMD_RD] = wr_data + (uint64_t)t->tWTRS;
-    d[CMD_WR][REL_OTHER][CMD_WR] = (uint64_t)t->tCCDS;
+    d[CMD_ACT][LVL_BANK][CMD_ACT] = (uint64_t)t->tRC;
+    d[CMD_ACT][LVL_BANK][CMD_PRE] = (uint64_t)t->tRAS;
+    d[CMD_ACT][LVL_BANK][CMD_RD] = (uint64_t)t->tRCD;
+    d[CMD_ACT][LVL_BANK][CMD_WR] = (uint64_t)t->tRCD;
+    d[CMD_ACT][LVL_GROUP][CMD_ACT] = (uint64_t)t->tRRDL;
+    d[CMD_ACT][LVL_CHAN][CMD_ACT] = (uint64_t)t->tRRDS;
+    d[CMD_PRE][LVL_BANK][CMD_ACT] = (uint64_t)t->tRP;
+    d[CMD_RD][LVL_BANK][CMD_PRE] = (uint64_t)t->tRTP;
+    d[CMD_RD][LVL_GROUP][CMD_RD] = (uint64_t)t->tCCDL;
+    d[CMD_RD][LVL_CHAN][CMD_RD] = (uint64_t)t->tCCDS;
+    d[CMD_RD][LVL_CHAN][CMD_WR] = (uint64_t)t->tRTW;
+    d[CMD_WR][LVL_BANK][CMD_PRE] = wr_data + (uint64_t)t->tWR;
+    d[CMD_WR][LVL_GROUP][CMD_RD] = wr_data + (uint64_t)t->tWTRL;
+    d[CMD_WR][LVL_GROUP][CMD_WR] = (uint64_t)t->tCCDL;
+    d[CMD_WR][LVL_CHAN][CMD_RD] = wr_data + (uint64_t)t->tWTRS;
+    d[CMD_WR][LVL_CHAN][CMD_WR] = (uint64_t)t->tCCDS;
 }
 
-/* Raises every bank's bounds after `cmd` issued to bank b at cycle c. */
+static inline void raise_bounds(uint64_t *e, const uint64_t *d, uint64_t c)
+{
+    for (int k = 0; k < CMD_KINDS; k++)
+        if (d[k] && c + d[k] > e[k])
+            e[k] = c + d[k];
+}
+
+/* Raises the bounds after `cmd` issued to bank b at cycle c. */
 static void apply(cs_hbm *h, int cmd, uint32_t b, uint64_t c)
 {
-    uint32_t g = h->banks[b].group;
-    for (uint32_t j = 0; j < h->nbanks; j++) {
-        bank *bk = &h->banks[j];
-        int rel = j == b ? REL_BANK : bk->group == g ? REL_GROUP : REL_OTHER;
-        const uint64_t *d = h->delay[cmd][rel];
-        for (int k = 0; k < CMD_KINDS; k++)
-            if (d[k] && c + d[k] > bk->earliest[k])
-                bk->earliest[k] = c + d[k];
-    }
+    raise_bounds(h->banks[b].earliest, h->delay[cmd][LVL_BANK], c);
+    raise_bounds(h->grp_earliest[h->banks[b].group], h->delay[cmd][LVL_GROUP], c);
+    raise_bounds(h->chan_earliest, h->delay[cmd][LVL_CHAN], c);
+}
+
+/* First cycle command k may issue to bank b (ignoring tFAW and the data bus). */
+static inline uint64_t bound(const cs_hbm *h, const bank *bk, int k)
+{
+    return max64(bk->earliest[k], max64(h->grp_earliest[bk->group][k], h->chan_earliest[k]));
 }
 
 static uint64_t faw_earliest(const cs_hbm *h)
@@ -414,19 +441,20 @@ static void refresh_catch_up(cs_hbm *h, uint64_t c)
     uint64_t tref = h->next_ref;
     for (uint64_t m = h->open_mask; m; m &= m - 1) {
         bank *bk = &h->banks[__builtin_ctzll(m)];
-        tref = max64(tref, max64(h->next_ref, bk->earliest[CMD_PRE]) + h->tRP);
+        tref = max64(tref, max64(h->next_ref, bound(h, bk, CMD_PRE)) + h->tRP);
         h->n.pre++;
     }
     h->open_mask = 0;
     for (uint32_t j = 0; j < h->nbanks; j++)
-        tref = max64(tref, h->banks[j].earliest[CMD_ACT]);
+        tref = max64(tref, bound(h, &h->banks[j], CMD_ACT));
     uint64_t k = (c - h->next_ref) / h->tREFI + 1;
     uint64_t last = tref;
     if (k > 1)
         last = max64(tref + h->tRFC, h->next_ref + (k - 1) * h->tREFI);
+    h->chan_earliest[CMD_ACT] = max64(h->chan_earliest[CMD_ACT], last + h->tRFC);
     for (uint32_t j = 0; j < h->nbanks; j++) {
-        h->banks[j].earliest[CMD_ACT] = max64(h->banks[j].earliest[CMD_ACT], last + h->tRFC);
         h->banks[j].bypass = 0;
+        h->offers[j].stale = true;
     }
     h->n.ref += k;
     h->next_ref += k * h->tREFI;
@@ -434,67 +462,31 @@ static void refresh_catch_up(cs_hbm *h, uint64_t c)
 
 /* ---- scheduling -------------------------------------------------------------------------- */
 
-typedef struct chooser {
-    pick best;
-    uint64_t best_seq;
-    bool best_hit;
-    uint64_t t_min; /* earliest cycle > c at which a candidate not ready now becomes ready */
-    uint64_t c;
-    bool frfcfs;
-} chooser;
+/* Planning: every bank with queued requests offers one command (a row hit, else the ACT or
+ * PRE its oldest request needs) with the cycle it could issue; the plan is the earliest such
+ * cycle at or after `from` and, among the offers ready then, the one the policy prefers. The
+ * policy's order is the key (cycle << 1 | rank), then age: earlier first; at the same cycle
+ * FR-FCFS prefers row hits, then the oldest request; FCFS the oldest. Issuing only happens at
+ * a planned cycle, so nothing is evaluated on cycles where nothing can happen. */
 
-static void consider(chooser *ch, uint64_t t, uint64_t seq, bool hit, int cmd, uint32_t b,
-                     int32_t ent)
+/* What bank b offers: a row hit (FR-FCFS: the oldest queued hit, unless it would bypass an
+ * older miss once too often; FCFS: the oldest request only), else the ACT or PRE its oldest
+ * request needs. */
+static void bank_offer(cs_hbm *h, uint32_t b)
 {
-    if (t > ch->c) {
-        ch->t_min = min64(ch->t_min, t);
-        return;
-    }
-    bool better = ch->frfcfs ? (hit && !ch->best_hit) || (hit == ch->best_hit && seq < ch->best_seq)
-                             : seq < ch->best_seq;
-    if (ch->best.cmd == CMD_NONE || better) {
-        ch->best = (pick){cmd, b, ent};
-        ch->best_seq = seq;
-        ch->best_hit = hit;
-    }
-}
-
-/* The command to issue at cycle c, or CMD_NONE with *next = the first cycle after c at which
- * one could issue (NEVER when nothing is pending). */
-static pick choose(const cs_hbm *h, uint64_t c, uint64_t *next)
-{
-    chooser ch = {.best = {CMD_NONE, 0, NIL}, .best_seq = NEVER, .t_min = NEVER, .c = c,
-                  .frfcfs = h->p.scheduler == CS_HBM_FRFCFS};
-    if (h->p.refresh && c >= h->next_ref && h->busy_mask) {
-        /* Refresh due: no new columns or ACTs; precharge every bank, then REF. */
-        if (h->open_mask) {
-            for (uint64_t m = h->open_mask; m; m &= m - 1) {
-                uint32_t b = (uint32_t)__builtin_ctzll(m);
-                consider(&ch, h->banks[b].earliest[CMD_PRE], b, false, CMD_PRE, b, NIL);
-            }
-        } else {
-            uint64_t t = 0;
-            for (uint32_t j = 0; j < h->nbanks; j++)
-                t = max64(t, h->banks[j].earliest[CMD_ACT]);
-            consider(&ch, t, 0, false, CMD_REF, 0, NIL);
-        }
-        *next = ch.t_min;
-        return ch.best;
-    }
-    uint64_t faw_t = faw_earliest(h);
-    uint64_t rd_bus = h->bus_free > h->tCL ? h->bus_free - h->tCL : 0;
-    uint64_t wr_bus = h->bus_free > h->tWL ? h->bus_free - h->tWL : 0;
-    for (uint64_t m = h->busy_mask; m; m &= m - 1) {
-        uint32_t b = (uint32_t)__builtin_ctzll(m);
-        const bank *bk = &h->banks[b];
-        const entry *head = &h->e[bk->head];
-        if (!(h->open_mask >> b & 1)) {
-            consider(&ch, max64(bk->earliest[CMD_ACT], faw_t), head->seq, false, CMD_ACT, b,
-                     bk->head);
-            continue;
-        }
+    const bank *bk = &h->banks[b];
+    const entry *head = &h->e[bk->head];
+    boffer *o = &h->offers[b];
+    bool frfcfs = h->p.scheduler == CS_HBM_FRFCFS;
+    o->stale = false;
+    o->group = (uint8_t)bk->group;
+    o->ent = bk->head;
+    o->seq = head->seq;
+    o->rank = frfcfs;
+    int cmd = CMD_ACT;
+    if (h->open_mask >> b & 1) {
         int32_t hit = NIL;
-        if (ch.frfcfs) {
+        if (frfcfs) {
             for (int32_t i = bk->head; i != NIL; i = h->e[i].bnext)
                 if (h->e[i].row == bk->open_row) {
                     hit = i;
@@ -509,24 +501,106 @@ static pick choose(const cs_hbm *h, uint64_t c, uint64_t *next)
             hit = bk->head;
         }
         if (hit != NIL) {
-            const entry *x = &h->e[hit];
-            bool wr = x->flags & F_WRITE;
-            uint64_t t = wr ? max64(bk->earliest[CMD_WR], wr_bus)
-                            : max64(bk->earliest[CMD_RD], rd_bus);
-            consider(&ch, t, x->seq, true, wr ? CMD_WR : CMD_RD, b, hit);
-        } else if (head->row != bk->open_row) {
-            consider(&ch, bk->earliest[CMD_PRE], head->seq, false, CMD_PRE, b, bk->head);
+            o->rank = 0;
+            o->ent = hit;
+            o->seq = h->e[hit].seq;
+            cmd = h->e[hit].flags & F_WRITE ? CMD_WR : CMD_RD;
+        } else {
+            CS_ASSERT(head->row != bk->open_row);
+            cmd = CMD_PRE;
         }
     }
+    o->cmd = (uint8_t)cmd;
+    o->bank_t = bk->earliest[cmd];
+}
+
+/* Per command kind, the bounds every bank shares at or after `from`: channel level, tFAW for
+ * ACTs, the data bus for columns. */
+static void common_bounds(const cs_hbm *h, uint64_t from, uint64_t out[CMD_KINDS])
+{
+    uint64_t rd_bus = h->bus_free > h->tCL ? h->bus_free - h->tCL : 0;
+    uint64_t wr_bus = h->bus_free > h->tWL ? h->bus_free - h->tWL : 0;
+    out[CMD_ACT] = max64(max64(h->chan_earliest[CMD_ACT], faw_earliest(h)), from);
+    out[CMD_PRE] = max64(h->chan_earliest[CMD_PRE], from);
+    out[CMD_RD] = max64(max64(h->chan_earliest[CMD_RD], rd_bus), from);
+    out[CMD_WR] = max64(max64(h->chan_earliest[CMD_WR], wr_bus), from);
+}
+
+static inline uint64_t offer_key(const cs_hbm *h, const boffer *o,
+                                 const uint64_t common[CMD_KINDS])
+{
+    uint64_t t = max64(o->bank_t, max64(h->grp_earliest[o->group][o->cmd], common[o->cmd]));
+    return t << 1 | o->rank;
+}
+
+static void set_plan(cs_hbm *h, pick pk, uint64_t key, uint64_t seq)
+{
+    h->plan = pk;
+    h->plan_key = key;
+    h->plan_seq = seq;
+    h->plan_t = key == NEVER ? NEVER : key >> 1;
+}
+
+static void plan(cs_hbm *h, uint64_t from)
+{
+    uint64_t best_key = NEVER, best_seq = NEVER;
+    pick best = {CMD_NONE, 0, NIL};
+    bool refreshing = h->p.refresh && h->busy_mask;
+    if (refreshing && from >= h->next_ref) {
+        /* Refresh due: no new columns or ACTs; precharge every bank, then REF. */
+        if (h->open_mask) {
+            for (uint64_t m = h->open_mask; m; m &= m - 1) {
+                uint32_t b = (uint32_t)__builtin_ctzll(m);
+                uint64_t key = max64(bound(h, &h->banks[b], CMD_PRE), from) << 1;
+                if (key < best_key) {
+                    best_key = key;
+                    best = (pick){CMD_PRE, b, NIL};
+                }
+            }
+        } else {
+            uint64_t t = from;
+            for (uint32_t j = 0; j < h->nbanks; j++)
+                t = max64(t, bound(h, &h->banks[j], CMD_ACT));
+            best_key = t << 1;
+            best = (pick){CMD_REF, 0, NIL};
+        }
+        set_plan(h, best, best_key, 0);
+        return;
+    }
+    uint64_t common[CMD_KINDS];
+    common_bounds(h, from, common);
+    uint32_t best_b = 0;
+    for (uint64_t m = h->busy_mask; m; m &= m - 1) {
+        uint32_t b = (uint32_t)__builtin_ctzll(m);
+        const boffer *o = &h->offers[b];
+        if (o->stale)
+            bank_offer(h, b);
+        uint64_t key = offer_key(h, o, common);
+        if (key < best_key || (key == best_key && o->seq < best_seq)) {
+            best_key = key;
+            best_seq = o->seq;
+            best_b = b;
+        }
+    }
+    if (best_key != NEVER)
+        best = (pick){h->offers[best_b].cmd, best_b, h->offers[best_b].ent};
     if (h->p.page_policy == CS_HBM_CLOSED_PAGE) {
         /* Open banks nobody waits for: precharge, after every request's commands. */
         for (uint64_t m = h->open_mask & ~h->busy_mask; m; m &= m - 1) {
             uint32_t b = (uint32_t)__builtin_ctzll(m);
-            consider(&ch, h->banks[b].earliest[CMD_PRE], NEVER - 1, false, CMD_PRE, b, NIL);
+            uint64_t key = max64(bound(h, &h->banks[b], CMD_PRE), from) << 1 | 1;
+            if (key < best_key) {
+                best_key = key;
+                best_seq = NEVER;
+                best = (pick){CMD_PRE, b, NIL};
+            }
         }
     }
-    *next = ch.t_min;
-    return ch.best;
+    if (refreshing && best_key != NEVER && best_key >> 1 >= h->next_ref) {
+        plan(h, h->next_ref); /* the refresh falls due first */
+        return;
+    }
+    set_plan(h, best, best_key, best_seq);
 }
 
 static void column(cs_hbm *h, uint32_t b, int32_t i, uint64_t c)
@@ -568,6 +642,7 @@ static void column(cs_hbm *h, uint32_t b, int32_t i, uint64_t c)
 static void issue(cs_hbm *h, pick pk, uint64_t c)
 {
     bank *bk = &h->banks[pk.bank];
+    h->offers[pk.bank].stale = true;
     switch (pk.cmd) {
     case CMD_ACT:
         bk->open_row = h->e[pk.ent].row;
@@ -594,8 +669,7 @@ static void issue(cs_hbm *h, pick pk, uint64_t c)
         column(h, pk.bank, pk.ent, c);
         break;
     case CMD_REF:
-        for (uint32_t j = 0; j < h->nbanks; j++)
-            h->banks[j].earliest[CMD_ACT] = max64(h->banks[j].earliest[CMD_ACT], c + h->tRFC);
+        h->chan_earliest[CMD_ACT] = max64(h->chan_earliest[CMD_ACT], c + h->tRFC);
         h->next_ref += h->tREFI;
         h->n.ref++;
         break;
@@ -610,35 +684,49 @@ static void arm_tick(cs_hbm *h, uint64_t c)
     cs_engine_arm(h->base.eng, &h->tick_ev, cs_clock_ps(&h->clk, c), CS_PRIO_LATE, NULL, 0);
 }
 
-/* Runs at a command-clock edge (after everything else of that instant, so requests arriving
- * on the edge are seen): issues at most one command and sleeps until the next could issue. */
+/* Runs at a planned command-clock edge (after everything else of that instant, so requests
+ * arriving on the edge are seen): issues the planned command and plans the next. */
 static void on_tick(void *ctx, void *ptr, uint64_t arg)
 {
     (void)ptr;
     (void)arg;
     cs_hbm *h = ctx;
-    uint64_t c = h->tick_cycle, next;
-    pick pk = choose(h, c, &next);
-    if (pk.cmd != CMD_NONE) {
-        issue(h, pk, c);
+    uint64_t c = h->tick_cycle;
+    if (h->plan_t != c) /* cannot happen: the tick is only armed at plan_t */
+        plan(h, c);
+    if (h->plan_t == c) {
+        issue(h, h->plan, c);
         h->next_cmd = c + 1;
-        if (choose(h, c + 1, &next).cmd != CMD_NONE)
-            next = c + 1;
+        plan(h, c + 1);
     }
-    if (next != NEVER)
-        arm_tick(h, next);
+    if (h->plan_t != NEVER)
+        arm_tick(h, h->plan_t);
 }
 
-/* New work: make sure the scheduler runs at the first usable edge. */
-static void kick(cs_hbm *h)
+/* A request was queued at bank b: update the plan. Only bank b's offer changed, so unless the
+ * plan was bank b's own command (or a refresh is due before it), the new plan is the better of
+ * the old one and bank b's new offer: no scan of the other banks, no extra event. */
+static void kick(cs_hbm *h, uint32_t b)
 {
     uint64_t c = max64(cs_clock_cycle_at(&h->clk, cs_engine_now(h->base.eng)), h->next_cmd);
     if (!cs_event_pending(&h->tick_ev)) {
         refresh_catch_up(h, c);
-        arm_tick(h, c);
-    } else if (c < h->tick_cycle) {
-        arm_tick(h, c);
+        plan(h, c);
+    } else if (h->plan.bank == b || h->plan.cmd == CMD_REF ||
+               (h->p.refresh && h->next_ref <= h->plan_t)) {
+        plan(h, c); /* c <= tick_cycle: the pending tick is never later than the edge now */
+    } else {
+        bank_offer(h, b);
+        const boffer *o = &h->offers[b];
+        uint64_t common[CMD_KINDS];
+        common_bounds(h, c, common);
+        uint64_t key = offer_key(h, o, common);
+        if (key > h->plan_key || (key == h->plan_key && o->seq >= h->plan_seq))
+            return;
+        set_plan(h, (pick){o->cmd, b, o->ent}, key, o->seq);
     }
+    if (h->plan_t != NEVER && (!cs_event_pending(&h->tick_ev) || h->plan_t != h->tick_cycle))
+        arm_tick(h, h->plan_t);
 }
 
 /* ---- requests in and out ----------------------------------------------------------------- */
@@ -667,10 +755,9 @@ static void admit(cs_hbm *h, cs_req *r, cs_ps arrive_ps)
     cs_dram_coord d = cs_addrmap_dram(&h->map, r->addr);
     CS_ASSERT(d.channel == h->index);
     uint32_t b = d.bank_group * (uint32_t)h->p.banks_per_group + d.bank;
-    x->bank = (uint8_t)b;
     x->row = d.row;
     bank_append(h, b, i);
-    kick(h);
+    kick(h, b);
 }
 
 static void release_slot(cs_hbm *h, int32_t i)
@@ -787,21 +874,28 @@ static void on_credit(void *owner, cs_port *out)
 
 /* ---- component hooks --------------------------------------------------------------------- */
 
+/* One line, then one indented line per bank with work or an open row and per port with
+ * refused responses (no trailing newline: the engine's dump adds it). */
 static void dump(const void *self, cs_buf *out)
 {
     const cs_hbm *h = self;
-    cs_buf_printf(out, "hbm channel %u%s: %u of %zu slots used, %zu waiting for a slot", h->index,
-                  h->p.ideal ? " (ideal)" : "", h->used, h->ne, h->bl_n);
+    uint32_t completing = 0;
+    for (int32_t i = h->done_head; i != NIL; i = h->e[i].next)
+        completing++;
+    cs_buf_printf(out, "hbm channel %u%s: %u of %zu slots used (%u with data in flight), %zu "
+                       "waiting for a slot",
+                  h->index, h->p.ideal ? " (ideal)" : "", h->used, h->ne, completing, h->bl_n);
     if (!h->p.ideal) {
         cs_buf_printf(out, "; bus free at cycle %" PRIu64 ", next refresh at %" PRIu64
-                           ", tick %s %" PRIu64 "\n",
+                           ", tick %s %" PRIu64,
                       h->bus_free, h->next_ref,
                       cs_event_pending(&h->tick_ev) ? "armed at" : "idle since", h->tick_cycle);
         for (uint32_t b = 0; b < h->nbanks; b++) {
             const bank *bk = &h->banks[b];
             if (!bk->queued && !(h->open_mask >> b & 1))
                 continue;
-            cs_buf_printf(out, "    bank g%u.%u: ", bk->group, b % (uint32_t)h->p.banks_per_group);
+            cs_buf_printf(out, "\n    bank g%u.%u: ", bk->group,
+                          b % (uint32_t)h->p.banks_per_group);
             if (h->open_mask >> b & 1)
                 cs_buf_printf(out, "open row %" PRIu64, bk->open_row);
             else
@@ -811,16 +905,14 @@ static void dump(const void *self, cs_buf *out)
                 cs_buf_printf(out, " (oldest: row %" PRIu64 ", addr 0x%" PRIx64 ")",
                               h->e[bk->head].row, h->e[bk->head].req->addr);
             cs_buf_printf(out, "; earliest act %" PRIu64 " pre %" PRIu64 " rd %" PRIu64
-                               " wr %" PRIu64 "\n",
-                          bk->earliest[CMD_ACT], bk->earliest[CMD_PRE], bk->earliest[CMD_RD],
-                          bk->earliest[CMD_WR]);
+                               " wr %" PRIu64,
+                          bound(h, bk, CMD_ACT), bound(h, bk, CMD_PRE), bound(h, bk, CMD_RD),
+                          bound(h, bk, CMD_WR));
         }
-    } else {
-        cs_buf_putc(out, '\n');
     }
     for (uint32_t p = 0; p < h->nports; p++)
         if (h->waiting[p].n)
-            cs_buf_printf(out, "    port %u: %u responses refused by the link, waiting\n", p,
+            cs_buf_printf(out, "\n    port %u: %u responses refused by the link, waiting", p,
                           h->waiting[p].n);
 }
 
@@ -914,7 +1006,17 @@ cs_status cs_hbm_create(cs_engine *eng, const char *name, uint32_t index,
                               "row) does not match the channel parameters",
                               name, map->channels, map->bank_groups, map->banks_per_group,
                               map->lines_per_row);
-        if (p->timing.tREFI <= 0 && p->refresh)
+        const cs_hbm_timing *t = &p->timing;
+        /* The timing table keeps the long rule of each pair at group level and the short one
+         * at channel level (build_delays): that needs long >= short. */
+        if (t->tCCDL < t->tCCDS || t->tRRDL < t->tRRDS || t->tWTRL < t->tWTRS)
+            return cs_err_add(err, CS_INVALID,
+                              "%s: tCCDL, tRRDL, tWTRL must not be below tCCDS, tRRDS, tWTRS",
+                              name);
+        if (p->queue_entries < 1 || p->queue_entries > INT32_MAX)
+            return cs_err_add(err, CS_INVALID, "%s: %" PRId64 " queue entries", name,
+                              p->queue_entries);
+        if (t->tREFI <= 0 && p->refresh)
             return cs_err_add(err, CS_INVALID, "%s: tREFI must be positive", name);
     }
     uint32_t burst = cs_hbm_burst_bytes(p);

@@ -30,7 +30,7 @@ static const cs_cfg_key l2_keys[] = {
     CS_CFG_K(cs_l2_params, slices, "slices", CS_CFG_INT, false, "80", 1, 4096, "slices",
              "L2 slices; an address hash spreads lines over them"),
     CS_CFG_K(cs_l2_params, assoc, "assoc", CS_CFG_INT, false, "16", 1, 256, "ways", "set associativity"),
-    CS_CFG_K(cs_l2_params, hit_latency_cycles, "hit_latency", CS_CFG_INT, false, "118", 1, 100000, "cycles",
+    CS_CFG_K(cs_l2_params, hit_latency_cycles, "hit_latency", CS_CFG_INT, false, "150", 1, 100000, "cycles",
              "from the tag lookup to the response leaving the slice (the crossbar adds its own)"),
     CS_CFG_K(cs_l2_params, bytes_per_cycle, "bytes_per_cycle", CS_CFG_INT, false, "64", 1, 4096, "B/cycle",
              "data-array port width of one slice"),
@@ -42,6 +42,8 @@ static const cs_cfg_key l2_keys[] = {
              "requests merged into one outstanding miss"),
     CS_CFG_K(cs_l2_params, input_queue, "input_queue", CS_CFG_INT, false, "32", 1, 65536, "requests",
              "requests buffered at the slice input (back-pressure beyond)"),
+    CS_CFG_K(cs_l2_params, mem_latency_ps, "mem_latency", CS_CFG_TIME, false, "40ns", 0, 1e9, "ps",
+             "one-way latency between a slice and its DRAM controller (interface, PHY)"),
     CS_CFG_K(cs_l2_params, ideal, "ideal", CS_CFG_BOOL, false, "false", 1, 0, "",
              "ideal variant: every access hits after ideal_latency, unlimited bandwidth, no DRAM"),
     CS_CFG_K(cs_l2_params, ideal_latency_ps, "ideal_latency", CS_CFG_TIME, false, "100ns", 0, 1e12, "ps",
@@ -106,6 +108,15 @@ static cs_req *pop(fifo *q)
     q->len--;
     r->next = NULL;
     return r;
+}
+
+static void push_front(fifo *q, cs_req *r)
+{
+    r->next = q->head;
+    q->head = r;
+    if (!q->tail)
+        q->tail = r;
+    q->len++;
 }
 
 static uint64_t cycles_for(const cs_l2 *l2, uint64_t bytes)
@@ -320,15 +331,15 @@ static void tag_stage(void *ctx, void *ptr, uint64_t arg)
     cs_l2 *l2 = ctx;
     cs_ps now = cs_engine_now(l2->base.eng);
     for (int64_t i = 0; i < l2->p.lookups_per_cycle && l2->inq.head; i++) {
-        cs_req *r = l2->inq.head;
+        cs_req *r = pop(&l2->inq); /* lookup may link r into an MSHR's list */
         l2->c.tag++;
         if (!lookup(l2, r, now)) {
+            push_front(&l2->inq, r);
             l2->c.tag--; /* the lookup is retried when an MSHR frees */
             l2->stalled = true;
             l2->stall_since = now;
             return;
         }
-        pop(&l2->inq);
         cs_port_release(&l2->in);
         cs_engine_progress(l2->base.eng);
     }
@@ -475,9 +486,10 @@ static bool l2_busy(const void *self)
 static void l2_dump(const void *self, cs_buf *out)
 {
     const cs_l2 *l2 = self;
-    cs_buf_printf(out, "l2 slice %u: input %u, mshrs %u/%lld%s, responses waiting %u, dram queue %u",
+    cs_buf_printf(out, "l2 slice %u: input %u, mshrs %u/%lld%s%s, responses waiting %u, dram queue %u",
                   l2->slice, l2->inq.len, l2->mshr_used, (long long)l2->p.mshrs,
-                  l2->stalled ? " (stalled)" : "", l2->outq.len, l2->memq.len);
+                  l2->stalled ? " (stalled)" : "", cs_event_pending(&l2->tag_ev) ? " (lookup pending)" : "",
+                  l2->outq.len, l2->memq.len);
 }
 
 static void l2_destroy(void *self)

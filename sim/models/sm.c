@@ -121,6 +121,8 @@ struct cs_sm {
     bool lsu_wait_credit;
     bool done;
     cs_ps finish_ps;
+    void (*on_done)(void *ctx);
+    void *on_done_ctx;
     cs_sm_counts c;
 };
 
@@ -198,6 +200,16 @@ static uint32_t groups_upto(const warp *w, uint32_t tag)
 
 static void fetch_ctas(cs_sm *sm);
 
+static void check_done(cs_sm *sm)
+{
+    if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
+        sm->done = true;
+        sm->finish_ps = now_of(sm);
+        if (sm->on_done)
+            sm->on_done(sm->on_done_ctx);
+    }
+}
+
 static bool fits(const cs_sm *sm, const cs_op *b)
 {
     uint64_t regs = (uint64_t)b->rows * 32 * b->stride;
@@ -219,10 +231,6 @@ static void finish_cta(cs_sm *sm, cta *c)
             sm->warps[i].state = W_FREE;
         }
     fetch_ctas(sm);
-    if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
-        sm->done = true;
-        sm->finish_ps = now_of(sm);
-    }
 }
 
 static void release_barrier(cs_sm *sm, cta *c)
@@ -398,10 +406,7 @@ static void fetch_ctas(cs_sm *sm)
                 arm_sp(sm, w->sp, w->ready_at);
         }
     }
-    if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
-        sm->done = true;
-        sm->finish_ps = now_of(sm);
-    }
+    check_done(sm);
 }
 
 /* ---- completions -------------------------------------------------------------------------- */
@@ -859,11 +864,16 @@ cs_port *cs_sm_resp_in(cs_sm *sm) { return &sm->resp_in; }
 cs_component *cs_sm_component(cs_sm *sm) { return &sm->base; }
 cs_smem *cs_sm_smem(cs_sm *sm) { return sm->smem; }
 void cs_sm_attach_cim(cs_sm *sm, cs_sm_cim *cim) { sm->cim = cim; }
+void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
+{
+    sm->on_done = fn;
+    sm->on_done_ctx = ctx;
+}
 bool cs_sm_done(const cs_sm *sm) { return sm->done; }
 cs_ps cs_sm_finish_time(const cs_sm *sm) { return sm->finish_ps; }
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm) { return &sm->c; }
 
-cs_status cs_sm_status(const cs_sm *sm, cs_err *err)
+cs_status cs_sm_status(cs_sm *sm, cs_err *err)
 {
     if (sm->status != CS_OK)
         cs_err_merge(err, &sm->err);

@@ -101,8 +101,10 @@ void cs_sm_cim_ready(cs_sm *sm);
  * returns when the reservation ends. */
 cs_ps cs_sm_rf_occupy(cs_sm *sm, uint32_t sp, cs_ps now, uint64_t cycles);
 bool cs_sm_done(const cs_sm *sm);
+/* Called once, at the instant the SM finishes its stream (the system counts finished SMs). */
+void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx);
 /* Status of the stream reading: CS_OK, or the error a trace source reported mid-run. */
-cs_status cs_sm_status(const cs_sm *sm, cs_err *err);
+cs_status cs_sm_status(cs_sm *sm, cs_err *err);
 cs_ps cs_sm_finish_time(const cs_sm *sm);
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm);
 

@@ -2,12 +2,13 @@
 #include "smem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "check.h"
+#include "hash.h"
 
-static const int64_t carveouts_a100[] = {0, 8, 16, 32, 64, 100, 132, 164};
 
 static void check_smem(const void *params, cs_cfg_check *chk)
 {
@@ -50,6 +51,12 @@ const cs_cfg_schema cs_smem_schema =
     CS_CFG_SCHEMA("smem", cs_smem_params, smem_keys, check_smem,
                   "Unified L1 data cache / shared memory of one SM (A100: 192 KiB, 32 banks x 4 B).");
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 uint32_t cs_smem_wavefronts_addrs(const uint32_t *addrs, uint32_t n, uint32_t access_bytes,
                                   uint32_t banks, uint32_t bank_bytes)
 {
@@ -57,27 +64,25 @@ uint32_t cs_smem_wavefronts_addrs(const uint32_t *addrs, uint32_t n, uint32_t ac
     if (per_phase == 0)
         per_phase = 1;
     uint32_t words_per_access = (access_bytes + bank_bytes - 1) / bank_bytes;
+    if (words_per_access > 16)
+        words_per_access = 16;
     uint32_t total = 0;
     for (uint32_t p0 = 0; p0 < n; p0 += per_phase) {
         uint32_t pn = n - p0 < per_phase ? n - p0 : per_phase;
-        /* distinct words per bank: at most 32 threads x 4 words, small arrays suffice */
-        uint32_t words[128], nwords = 0;
+        if (pn > 32)
+            pn = 32;
+        /* The phase's words, sorted; each distinct word costs its bank one wavefront. */
+        uint32_t words[32 * 16], nw = 0, per_bank[256] = {0}, worst = 0;
         for (uint32_t i = 0; i < pn; i++)
-            for (uint32_t w = 0; w < words_per_access; w++) {
-                uint32_t word = addrs[p0 + i] / bank_bytes + w;
-                bool seen = false;
-                for (uint32_t j = 0; j < nwords && !seen; j++)
-                    seen = words[j] == word;
-                if (!seen && nwords < 128)
-                    words[nwords++] = word;
-            }
-        uint32_t worst = 0;
-        for (uint32_t j = 0; j < nwords; j++) {
-            uint32_t same = 0;
-            for (uint32_t k = 0; k < nwords; k++)
-                same += words[k] % banks == words[j] % banks;
-            if (same > worst)
-                worst = same;
+            for (uint32_t w = 0; w < words_per_access; w++)
+                words[nw++] = addrs[p0 + i] / bank_bytes + w;
+        qsort(words, nw, sizeof *words, cmp_u32);
+        for (uint32_t i = 0; i < nw; i++) {
+            if (i && words[i] == words[i - 1])
+                continue; /* broadcast */
+            uint32_t b = words[i] % banks % 256;
+            if (++per_bank[b] > worst)
+                worst = per_bank[b];
         }
         total += worst;
     }
@@ -157,8 +162,8 @@ void cs_smem_destroy(cs_smem *s)
 
 uint32_t cs_smem_op_wavefronts(cs_smem *s, const cs_op *op)
 {
-    uint32_t h = (op->local * 2654435761u) ^ (op->rows * 40503u) ^ (op->row_bytes * 977u) ^
-                 (op->stride * 131u) ^ op->flags;
+    uint64_t h = cs_mix64(((uint64_t)op->local << 32 | op->rows) ^
+                          cs_mix64((uint64_t)op->row_bytes << 32 | op->stride) ^ op->flags);
     memo_entry *e = &s->memo[h % MEMO];
     if (e->used && e->local == op->local && e->rows == op->rows && e->row_bytes == op->row_bytes &&
         e->stride == op->stride && e->flags == op->flags)

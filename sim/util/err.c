@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
+
 static const char *const status_str[] = {
 #define CS_X(name, str, code) str,
     CS_STATUS_MAP(CS_X)
@@ -29,6 +31,24 @@ void cs_err_init(cs_err *err)
 {
     err->status = CS_OK;
     err->count = 0;
+    err->detail = NULL;
+}
+
+void cs_err_detail(cs_err *err, const char *text)
+{
+    if (!err)
+        return;
+    size_t old = err->detail ? strlen(err->detail) : 0, add = strlen(text);
+    err->detail = cs_realloc(err->detail, old + add + 1);
+    memcpy(err->detail + old, text, add + 1);
+}
+
+void cs_err_free(cs_err *err)
+{
+    if (!err)
+        return;
+    cs_free(err->detail);
+    err->detail = NULL;
 }
 
 cs_status cs_err_vadd(cs_err *err, cs_status st, const char *fmt, va_list ap)
@@ -71,8 +91,12 @@ int cs_err_full(const cs_err *err)
     return err && err->count >= CS_ERR_MAX;
 }
 
-void cs_err_merge(cs_err *dst, const cs_err *src)
+void cs_err_merge(cs_err *dst, cs_err *src)
 {
+    if (src->detail) {
+        cs_err_detail(dst, src->detail);
+        cs_err_free(src);
+    }
     int n = src->count < CS_ERR_MAX ? src->count : CS_ERR_MAX;
     for (int i = 0; i < n; i++)
         cs_err_add(dst, src->status, "%s", src->msg[i]);

@@ -49,6 +49,7 @@ typedef struct cs_err {
     cs_status status;   /* first non-OK status added */
     int count;          /* messages added, including those beyond CS_ERR_MAX */
     char msg[CS_ERR_MAX][CS_ERR_MSG_BYTES];
+    char *detail;       /* long diagnostics (a deadlock dump), heap-allocated, or NULL */
 } cs_err;
 
 void cs_err_init(cs_err *err);
@@ -61,7 +62,11 @@ cs_status cs_err_vadd(cs_err *err, cs_status st, const char *fmt, va_list ap);
 cs_status cs_err_at(cs_err *err, cs_status st, const char *file, int line, const char *key,
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 int cs_err_full(const cs_err *err);  /* true when CS_ERR_MAX messages are held */
-/* Appends all messages of src to dst (keeps dst's first status). */
-void cs_err_merge(cs_err *dst, const cs_err *src);
+/* Appends all messages of src to dst (keeps dst's first status); src's detail moves to dst. */
+void cs_err_merge(cs_err *dst, cs_err *src);
+/* Appends long diagnostic text (printed after the messages). */
+void cs_err_detail(cs_err *err, const char *text);
+/* Frees the detail text; the messages stay. Safe to call more than once. */
+void cs_err_free(cs_err *err);
 
 #endif

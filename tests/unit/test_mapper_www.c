@@ -337,7 +337,7 @@ Test(mapper_www, products_for_other_shapes)
                 cs_www_mapping mp;
                 cs_err err;
                 cs_err_init(&err);
-                char what[160];
+                char what[640];
                 snprintf(what, sizeof what, "%s %s %" PRIu64 "x%" PRIu64 "x%" PRIu64,
                          l ? "smem" : "rf", g_prims[p].name, in.m, in.n, in.k);
                 cs_status st = cs_www_map(&in, &mp, &err);

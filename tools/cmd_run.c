@@ -1,0 +1,95 @@
+/* cmd_run — `cimsim run`: simulate a workload on an architecture, print a table, write the
+ * result JSON. */
+#include "cmd_run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "afile.h"
+#include "alloc.h"
+#include "cli.h"
+#include "opts.h"
+#include "run.h"
+#include "show.h"
+
+static const char usage[] =
+    "usage: cimsim run [-a ARCH] [-w WORKLOAD] [options] [-o RESULT.json]\n"
+    "\n"
+    "Simulates each GEMM of the workload cycle by cycle on the architecture (tensor-core\n"
+    "baseline) and prints cycles, time, TOPS, utilisation, the limiting bound and energy.\n"
+    "\n"
+    "options:\n" CS_OPTS_HELP
+    "  -o, --output FILE      write the result JSON (docs/results.md) atomically\n"
+    "  -h, --help             this help\n";
+
+/* Converts --tile's K from elements to bytes once the data type is known. */
+static void tile_bytes(cs_opts *o, int dtype)
+{
+    if (o->tc.cta_k_bytes)
+        o->tc.cta_k_bytes *= (uint32_t)cs_dtype_bytes(dtype);
+}
+
+int cs_write_result(const char *path, const cs_result *r, cs_err *err)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_result_write_json(r, &b);
+    cs_status st = cs_afile_write(path, b.data, b.len, err);
+    cs_buf_free(&b);
+    return st == CS_OK ? 0 : 2;
+}
+
+int cs_cmd_run(int argc, char **argv)
+{
+    static const struct option longs[] = {CS_OPTS_LONG, {0, 0, 0, 0}};
+    cs_opts o;
+    cs_opts_init(&o, "run", argc, argv);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, CS_OPTS_SHORT, longs, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        int h = cs_opts_handle(&o, c, optarg);
+        if (h == 2)
+            return 2;
+        if (h == 0)
+            return cs_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cs_cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    cs_err err;
+    cs_err_init(&err);
+    cs_arch_doc *ad = NULL;
+    cs_workload *w = NULL;
+    cs_energy_table *et = NULL;
+    cs_result *r = NULL;
+    int rc = 0;
+    if (cs_opts_load_arch(&o, &ad, &err) != CS_OK || cs_opts_load_workload(&o, "bert-large", &w, &err) != CS_OK ||
+        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK) {
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    cs_run_opts ro;
+    cs_run_opts_init(&ro);
+    ro.dtype = o.dtype;
+    ro.threads = cs_opts_threads(&o);
+    ro.command = o.command;
+    ro.progress = cs_opts_progress(&o);
+    tile_bytes(&o, o.dtype >= 0 ? o.dtype : ad->arch.run.dtype);
+    ro.tc = o.tc;
+    if (cs_run(ad, w, et, &ro, &r, &err) != CS_OK) {
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    cs_show_result(stdout, r);
+    if (o.out)
+        rc = cs_write_result(o.out, r, &err) ? cs_cli_report(&err) : 0;
+out:
+    cs_result_destroy(r);
+    cs_energy_table_destroy(et);
+    cs_workload_destroy(w);
+    cs_arch_doc_destroy(ad);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* opts — shared option parsing and loading. */
+#include "opts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->sub = sub;
+    o->dtype = -1;
+    o->threads = 0;
+    size_t n = 0;
+    o->command[0] = '\0';
+    for (int i = 0; i < argc && n + 2 < sizeof o->command; i++) {
+        int w = snprintf(o->command + n, sizeof o->command - n, "%s%s", i ? " " : "cimsim ", argv[i]);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    if (n >= sizeof o->command)
+        o->command[sizeof o->command - 1] = '\0';
+}
+
+/* Parses a positive integer option value. */
+static int positive(const cs_opts *o, const char *opt, const char *arg, uint32_t max, uint32_t *out)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (!*arg || *end || v < 1 || v > max)
+        return cs_cli_usage_error(o->sub, "%s: must be an integer between 1 and %u (got \"%s\")", opt, max, arg);
+    *out = (uint32_t)v;
+    return 1;
+}
+
+int cs_opts_handle(cs_opts *o, int opt, const char *arg)
+{
+    uint32_t v;
+    switch (opt) {
+    case 'a':
+        o->arch = arg;
+        return 1;
+    case 'w':
+        o->workload = arg;
+        return 1;
+    case 'o':
+        o->out = arg;
+        return 1;
+    case 'q':
+        o->quiet = true;
+        return 1;
+    case 'j':
+        if (positive(o, "--jobs", arg, 1024, &v) != 1)
+            return 2;
+        o->threads = (int)v;
+        return 1;
+    case CS_OPT_SET:
+        if (o->nsets == CS_OPTS_MAX_SETS)
+            return cs_cli_usage_error(o->sub, "--set: at most %d overrides", CS_OPTS_MAX_SETS);
+        if (!strchr(arg, '='))
+            return cs_cli_usage_error(o->sub, "--set: expected KEY=VALUE (got \"%s\")", arg);
+        o->sets[o->nsets++] = arg;
+        return 1;
+    case CS_OPT_DTYPE:
+        if (strcmp(arg, "int8") == 0)
+            o->dtype = CS_DTYPE_INT8;
+        else if (strcmp(arg, "fp16") == 0)
+            o->dtype = CS_DTYPE_FP16;
+        else
+            return cs_cli_usage_error(o->sub, "--dtype: must be int8 or fp16 (got \"%s\")", arg);
+        return 1;
+    case CS_OPT_ENERGY:
+        o->energy = arg;
+        return 1;
+    case CS_OPT_TILE: {
+        unsigned m, n, k;
+        char tail;
+        if (sscanf(arg, "%ux%ux%u%c", &m, &n, &k, &tail) != 3 || !m || !n || !k || m > 4096 || n > 4096 ||
+            k > 4096)
+            return cs_cli_usage_error(o->sub, "--tile: expected MxNxK with each in 1..4096 (got \"%s\")", arg);
+        o->tc.cta_m = m;
+        o->tc.cta_n = n;
+        o->tc.cta_k_bytes = k; /* elements; converted to bytes once the data type is known */
+        return 1;
+    }
+    case CS_OPT_STAGES:
+        if (positive(o, "--stages", arg, 16, &v) != 1)
+            return 2;
+        o->tc.stages = v;
+        return 1;
+    case CS_OPT_SPLITK:
+        if (positive(o, "--split-k", arg, 1024, &v) != 1)
+            return 2;
+        o->tc.split_k = v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+cs_status cs_opts_load_arch(const cs_opts *o, cs_arch_doc **out, cs_err *err)
+{
+    return cs_arch_load(o->arch, o->sets, o->nsets, out, err);
+}
+
+cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload **out, cs_err *err)
+{
+    return cs_workload_load(o->workload ? o->workload : dflt, out, err);
+}
+
+cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_table **out, cs_err *err)
+{
+    return cs_energy_table_load(o->energy ? o->energy : a->energy.table, out, err);
+}
+
+int cs_opts_threads(const cs_opts *o)
+{
+    if (o->threads > 0)
+        return o->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+bool cs_opts_progress(const cs_opts *o)
+{
+    return !o->quiet && isatty(STDERR_FILENO);
+}

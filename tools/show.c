@@ -1,0 +1,24 @@
+/* show — fixed-width tables of results. */
+#include "show.h"
+
+#include <inttypes.h>
+
+#include "op.h"
+
+void cs_show_result(FILE *f, const cs_result *r)
+{
+    fprintf(f, "%s on %s (%s, %s energy table)\n", r->workload, r->arch, cs_dtype_name(r->dtype),
+            r->energy_table);
+    fprintf(f, "%-24s %6s %6s %6s %12s %10s %8s %6s %-8s %12s %7s  %s\n", "gemm", "m", "n", "k", "cycles",
+            "time_us", "tops", "util%", "bound", "energy_uj", "pJ/MAC", "mapping");
+    for (size_t i = 0; i < r->ngemms; i++) {
+        const cs_gemm_result *g = &r->gemms[i];
+        fprintf(f, "%-24s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %12" PRIu64 " %10.2f %8.1f %6.1f %-8s %12.3f %7.3f  %s\n",
+                g->gemm.name, g->gemm.m, g->gemm.n, g->gemm.k, g->cycles, g->seconds * 1e6, g->tops,
+                g->utilization * 100, g->bound, g->energy.total_pj * 1e-6,
+                g->macs ? g->energy.total_pj / (double)g->macs : 0, g->mapping);
+    }
+    fprintf(f, "%-24s %6s %6s %6s %12" PRIu64 " %10.2f %8.1f %6.1f %-8s %12.3f %7.3f  %.2f TOPS/W\n", "total", "", "",
+            "", r->cycles, r->seconds * 1e6, r->tops, r->peak_tops > 0 ? r->tops / r->peak_tops * 100 : 0, "",
+            r->energy_pj * 1e-6, r->macs ? r->energy_pj / (double)r->macs : 0, r->tops_per_w);
+}
