@@ -32,8 +32,11 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
 
 #include "cmd_bench.h"
 #include "cmd_config.h"
+#include "cmd_energy.h"
+#include "cmd_report.h"
 #include "cmd_run.h"
 #include "cmd_trace.h"
+#include "cmd_validate.h"
 
 typedef struct command {
     const char *name;
@@ -44,8 +47,11 @@ typedef struct command {
 static const command commands[] = {
     {"run", cs_cmd_run, "simulate a workload on an architecture (baseline or one CiM placement)"},
     {"trace", cs_cmd_trace, "record, inspect, check and import op-stream traces"},
+    {"report", cs_cmd_report, "tables (text, CSV, Markdown, LaTeX) and plots from result files"},
+    {"energy", cs_cmd_energy, "show, export and import energy/area tables (Accelergy ERT/ART)"},
     {"config", cs_cmd_config, "check, dump and describe configuration files"},
     {"bench", cs_cmd_bench, "measure the simulator's own speed"},
+    {"validate", cs_cmd_validate, "run the validation experiments (regenerates docs/validation.md)"},
 };
 
 static const char usage[] =

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "energy.h"
 #include "err.h"
+#include "outfile.h"
 #include "units.h"
 
 static const char usage_energy[] =
@@ -118,7 +119,8 @@ static void fmt_value(char *buf, size_t cap, double v, const char *unit)
         snprintf(num, sizeof num, "%s", b.data);
         cs_buf_free(&b);
     }
-    snprintf(buf, cap, "%s %s", num, unit);
+    if (snprintf(buf, cap, "%s %s", num, unit) >= (int)cap)
+        buf[cap - 1] = '\0'; /* callers size buf for any number and unit */
 }
 
 static int cmd_show(int argc, char **argv)
@@ -199,7 +201,7 @@ static int write_file(const char *dir, const char *name, const cs_buf *b, cs_err
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (cs_afile_write(path, b->data, b->len, err) != CS_OK)
+    if (cs_outfile_write(path, b->data, b->len, err) != CS_OK)
         return cs_cli_report(err);
     fprintf(stderr, "wrote %s\n", path);
     return 0;
@@ -363,7 +365,7 @@ static int cmd_import(int argc, char **argv)
         cs_buf b;
         cs_buf_init(&b);
         cs_energy_table_write_cfg(t, &b);
-        if (cs_afile_write(out, b.data, b.len, &err) != CS_OK)
+        if (cs_outfile_write(out, b.data, b.len, &err) != CS_OK)
             rc = cs_cli_report(&err);
         cs_buf_free(&b);
         if (!rc) {

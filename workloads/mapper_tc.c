@@ -47,9 +47,11 @@ static uint64_t ksteps_total(const cs_gemm *g, const cs_tc_tiling *tl, int dtype
 }
 
 /* Estimated cycles of a tiling: the slowest of compute (with wave quantisation and the
- * tensor-core padding of edge tiles), DRAM (compulsory bytes plus partial-sum traffic), and L2
- * (every CTA reads its A and B panels), plus a pipeline fill per wave. */
-static double estimate(const cs_target *t, const cs_gemm *g, int dtype, const cs_tc_tiling *tl)
+ * tensor-core padding of edge tiles), DRAM (compulsory bytes plus partial-sum traffic, at the
+ * lower of the peak bandwidth and what the copies in flight can sustain over the memory
+ * latency: Little's law), and L2 (every CTA reads its A and B panels), plus a pipeline fill
+ * per wave. */
+static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_tiling *tl)
 {
     uint64_t elem = (uint64_t)cs_dtype_bytes(dtype);
     uint64_t ctas = cs_tc_ctas(g, tl, dtype);
@@ -66,12 +68,37 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, const cs
                         (double)(g->m * g->n) * (tl->split_k > 1 ? 4.0 * 2 * tl->split_k : 1.0);
     double cycles_per_s = t->clock_hz;
     double t_dram = bytes_dram / t->dram_bytes_per_s * cycles_per_s;
+    double concurrent = (double)min64(ctas, slots);
+    double inflight = concurrent * (double)(tl->stages - 1) *
+                      (double)(min64(g->m, tl->cta_m) + min64(g->n, tl->cta_n)) * (double)tl->cta_k_bytes;
+    /* loaded latency: twice the unloaded round trip */
+    double t_little = t->mem_latency_cycles > 0 ? bytes_dram / (inflight / (2.0 * t->mem_latency_cycles)) : 0;
+    if (t_little > t_dram)
+        t_dram = t_little;
+    tl->est_inflight_bytes = inflight;
+    tl->est_memory_bound = t_dram > t_compute;
     double bytes_l2 = (double)ctas * (double)(tl->cta_m + tl->cta_n) * (double)(nk * tl->cta_k_bytes);
     double t_l2 = bytes_l2 / t->l2_bytes_per_cycle;
-    double fill = waves * (double)tl->stages * 600.0; /* ~DRAM latency per stage in SM cycles */
+    tl->est_l2_bytes = bytes_l2;
+    double fill = waves * 2.0 * t->mem_latency_cycles; /* filling the pipeline, once per wave */
+    /* Shared-memory bank cycles: fragment loads of every warp plus the copies landing, per
+     * k-step, 128 bytes per cycle, shared by the CTAs resident on an SM. */
+    double lds = (double)tl->warps * (double)tl->cta_k_bytes * (double)(tl->warp_m + tl->warp_n) +
+                 (double)(tl->cta_m + tl->cta_n) * (double)tl->cta_k_bytes;
+    double t_smem = waves * resident * (double)nk * lds / 128.0;
+    if (t_smem > t_compute)
+        t_compute = t_smem;
     double m = t_compute > t_dram ? t_compute : t_dram;
     m = m > t_l2 ? m : t_l2;
     return m + fill;
+}
+
+/* Tensor-core MACs spent on padding (rows and columns of edge tiles beyond the GEMM). */
+static uint64_t waste(const cs_target *t, const cs_gemm *g, const cs_tc_tiling *tl)
+{
+    uint64_t mp = cdiv(g->m, tl->cta_m) * (g->m < tl->cta_m ? cdiv(g->m, t->mma_m) * t->mma_m : tl->cta_m);
+    uint64_t np = cdiv(g->n, tl->cta_n) * tl->cta_n;
+    return mp * np - g->m * g->n;
 }
 
 typedef struct cand {
@@ -128,21 +155,24 @@ static bool complete(const cs_target *t, const cs_gemm *g, int dtype, const cs_t
         tl->est_cycles = estimate(t, g, dtype, tl);
         return true;
     }
-    /* Split K only to fill the machine: pick the factor with the best estimate. */
-    double best = 0;
-    uint32_t best_s = 1;
+    /* Split K to fill the machine: the factor with the best estimate; within 3%, the one with
+     * more copies in flight for memory-bound GEMMs. */
+    cs_tc_tiling best = *tl;
+    bool have = false;
     for (uint32_t s = 1; s <= 32 && s <= nk_total; s *= 2) {
         if (cdiv(nk_total, cdiv(nk_total, s)) != s)
             continue;
         tl->split_k = s;
-        double e = estimate(t, g, dtype, tl);
-        if (s == 1 || e < best * 0.97) {
-            best = e;
-            best_s = s;
+        tl->est_cycles = estimate(t, g, dtype, tl);
+        bool better = !have || tl->est_cycles < best.est_cycles * 0.97 ||
+                      (tl->est_memory_bound && tl->est_cycles <= best.est_cycles * 1.03 &&
+                       tl->est_inflight_bytes > best.est_inflight_bytes * 1.25);
+        if (better) {
+            best = *tl;
+            have = true;
         }
     }
-    tl->split_k = best_s;
-    tl->est_cycles = best;
+    *tl = best;
     return true;
 }
 
@@ -166,8 +196,21 @@ cs_status cs_tc_choose(const cs_target *t, const cs_gemm *g, int dtype,
             continue;
         if (!complete(t, g, dtype, ov, &tl))
             continue;
-        /* Strictly better by 3%, so ties keep the earlier (larger) tile. */
-        if (!found || tl.est_cycles < best.est_cycles * 0.97) {
+        /* Better by 3% wins. Within 3%: for memory-bound GEMMs, more copies in flight; else less
+         * padding (a decode GEMM does not take a 128-row tile for its one row), then less L2
+         * traffic (bigger tiles, as tuned libraries choose), then less shared memory. */
+        bool better = !found || tl.est_cycles < best.est_cycles * 0.97;
+        if (!better && tl.est_cycles <= best.est_cycles * 1.03) {
+            uint64_t wa = waste(t, g, &tl), wb = waste(t, g, &best);
+            if (tl.est_memory_bound && tl.est_inflight_bytes != best.est_inflight_bytes)
+                better = tl.est_inflight_bytes > best.est_inflight_bytes * 1.25; /* hide more latency */
+            else if (wa != wb)
+                better = wa < wb;
+            else /* less L2 traffic: bigger tiles, as tuned libraries choose for large GEMMs */
+                better = tl.est_l2_bytes < best.est_l2_bytes ||
+                         (tl.est_l2_bytes == best.est_l2_bytes && tl.smem_bytes < best.smem_bytes);
+        }
+        if (better) {
             best = tl;
             found = true;
         }

@@ -39,6 +39,9 @@ typedef struct cs_tc_tiling {
     uint64_t smem_bytes;        /* per CTA */
     uint32_t ctas_per_sm;       /* occupancy this tiling achieves */
     double est_cycles;          /* the heuristic's estimate (for the report only) */
+    double est_inflight_bytes;  /* copies in flight across the GPU (for the heuristic) */
+    double est_l2_bytes;        /* bytes the CTAs read from L2 (for the heuristic) */
+    bool est_memory_bound;      /* the estimate is set by DRAM rather than compute */
 } cs_tc_tiling;
 
 /* Zero fields are free; non-zero fields are forced. */

@@ -26,6 +26,7 @@ typedef struct cs_target {
     double clock_hz;                 /* SM clock */
     double dram_bytes_per_s;         /* peak */
     double l2_bytes_per_cycle;       /* aggregate L2 data bandwidth */
+    double mem_latency_cycles;       /* unloaded round trip of a DRAM read, SM cycles */
 } cs_target;
 
 #endif

@@ -13,6 +13,7 @@ struct cs_link {
     cs_clock_cursor cursor;
     uint32_t inflight;  /* sent and not yet released */
     bool sender_waiting;
+    bool credit_posted; /* a credit event is queued: later releases need not post another */
     cs_link_stats st;
 };
 
@@ -61,6 +62,7 @@ static void credit(void *ctx, void *ptr, uint64_t arg)
     (void)ptr;
     (void)arg;
     cs_link *l = ctx;
+    l->credit_posted = false;
     if (l->sender_waiting && (!l->p.capacity || l->inflight < l->p.capacity)) {
         l->sender_waiting = false;
         if (l->src->credit)
@@ -131,8 +133,10 @@ void cs_port_release(cs_port *in)
     l->inflight--;
     /* The credit reaches the sender through the queue, never by a nested call: a sender that
      * sends from its credit callback must not re-enter the receiver that is releasing. */
-    if (l->sender_waiting)
+    if (l->sender_waiting && !l->credit_posted) {
+        l->credit_posted = true;
         cs_engine_post(l->eng, cs_engine_now(l->eng), CS_PRIO_DEFAULT, credit, l, NULL, 0);
+    }
 }
 
 const cs_link_stats *cs_link_get_stats(const cs_link *l) { return &l->st; }

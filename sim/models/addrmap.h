@@ -2,13 +2,17 @@
  * channel-local coordinates (bank group, bank, row, column).
  *
  * One bijective map shared by the L2 and the DRAM model, so a line always goes to the slice
- * attached to the channel that holds it:
- *   line = addr / 128 = q * slices + r;  slice = (r + h(q)) mod slices   (h: a bit mixer, so
- *   power-of-two strides spread over all slices);  channel = slice mod channels (slices is a
- *   multiple of channels); channel-local line index = q * (slices / channels) + slice / channels.
- * Within a channel the local line index is split, lowest bits first, into bank group (so
- * consecutive lines alternate bank groups and reads are not held to tCCD_L), column (lines
- * within a row), bank, row; the bank index is XORed with low row bits (permutation
+ * attached to the channel that holds it. Memory is interleaved over the slices in chunks of
+ * `interleave` bytes (a power of two, at least one 128-byte line):
+ *   chunk = addr / interleave = q * slices + r;  slice = (r + h(q)) mod slices  (h: a bit
+ *   mixer, so power-of-two strides spread over all slices);  channel = slice mod channels
+ *   (slices is a multiple of channels).
+ * A slice's lines are numbered key = q * lines_per_chunk + line within the chunk (the tag
+ * store's key). A channel's lines are numbered local = (q * (slices / channels) + slice /
+ * channels) * lines_per_chunk + line within the chunk, and local is split, lowest bits first,
+ * into column (line within the DRAM row: a chunk fills a row, so a streaming access keeps
+ * hitting the open row), bank group (consecutive chunks alternate bank groups, so reads are
+ * not held to tCCD_L), bank, row; the bank index is XORed with low row bits (permutation
  * interleaving) to spread row conflicts.
  */
 #ifndef CS_ADDRMAP_H
@@ -22,6 +26,7 @@ typedef struct cs_addrmap {
     uint32_t bank_groups;     /* per channel, power of two */
     uint32_t banks_per_group; /* power of two */
     uint32_t lines_per_row;   /* row bytes / 128, power of two */
+    uint32_t lines_per_chunk; /* interleave bytes / 128, power of two */
 } cs_addrmap;
 
 typedef struct cs_dram_coord {

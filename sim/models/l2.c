@@ -19,6 +19,9 @@ static void check_l2(const void *params, cs_cfg_check *chk)
         cs_cfg_fail2(chk, "size", "slices",
                      "must divide into slices x assoc x 128-byte lines (got %llu B over %lld slices, %lld ways)",
                      (unsigned long long)p->size_bytes, (long long)p->slices, (long long)p->assoc);
+    else if (p->interleave_bytes & (p->interleave_bytes - 1) || p->interleave_bytes % CS_LINE_BYTES)
+        cs_cfg_fail(chk, "interleave", "must be a power of two of at least 128 bytes (got %llu)",
+                    (unsigned long long)p->interleave_bytes);
     else if (per / CS_LINE_BYTES < (uint64_t)p->assoc)
         cs_cfg_fail2(chk, "size", "assoc", "gives fewer lines per slice than ways (got %llu B per slice)",
                      (unsigned long long)per);
@@ -42,8 +45,11 @@ static const cs_cfg_key l2_keys[] = {
              "requests merged into one outstanding miss"),
     CS_CFG_K(cs_l2_params, input_queue, "input_queue", CS_CFG_INT, false, "32", 1, 65536, "requests",
              "requests buffered at the slice input (back-pressure beyond)"),
-    CS_CFG_K(cs_l2_params, mem_latency_ps, "mem_latency", CS_CFG_TIME, false, "40ns", 0, 1e9, "ps",
+    CS_CFG_K(cs_l2_params, mem_latency_ps, "mem_latency", CS_CFG_TIME, false, "100ns", 0, 1e9, "ps",
              "one-way latency between a slice and its DRAM controller (interface, PHY)"),
+    CS_CFG_K(cs_l2_params, interleave_bytes, "interleave", CS_CFG_BYTES, false, "1KiB", 128, 1048576, "bytes",
+             "consecutive bytes mapped to one slice and its DRAM channel (a power of two; one DRAM row "
+             "keeps streaming accesses on an open row)"),
     CS_CFG_K(cs_l2_params, ideal, "ideal", CS_CFG_BOOL, false, "false", 1, 0, "",
              "ideal variant: every access hits after ideal_latency, unlimited bandwidth, no DRAM"),
     CS_CFG_K(cs_l2_params, ideal_latency_ps, "ideal_latency", CS_CFG_TIME, false, "100ns", 0, 1e12, "ps",
@@ -189,7 +195,7 @@ static void writeback(cs_l2 *l2, uint64_t key, uint8_t dirty)
     w->sectors = dirty;
     w->src = UINT16_MAX;
     w->t_issue = cs_engine_now(l2->base.eng);
-    uint32_t n = (uint32_t)__builtin_popcount(dirty);
+    uint32_t n = cs_sectors_count(dirty);
     l2->c.read += n; /* the victim's data is read out of the array */
     l2->c.writeback_sectors += n;
     to_dram(l2, w);
@@ -271,7 +277,7 @@ static bool lookup(cs_l2 *l2, cs_req *r, cs_ps now)
     cs_tag_line *line = cs_tags_find(l2->tags, key);
     uint8_t have = line ? line->valid : 0;
     uint32_t bytes = cs_req_data_bytes(r);
-    uint32_t sectors = (uint32_t)__builtin_popcount(r->sectors);
+    uint32_t sectors = cs_sectors_count(r->sectors);
     cs_ps t_lat = cs_clock_after(l2->clk, now, (uint64_t)l2->p.hit_latency_cycles);
 
     if (r->kind == CS_REQ_WRITE) {
@@ -353,8 +359,11 @@ static void wake_pipeline(cs_l2 *l2)
     if (l2->stalled || cs_event_pending(&l2->tag_ev) || !l2->inq.head)
         return;
     cs_ps now = cs_engine_now(l2->base.eng);
-    cs_engine_arm(l2->base.eng, &l2->tag_ev, l2->tag_free > now ? l2->tag_free : now,
-                  CS_PRIO_DEFAULT, NULL, 0);
+    if (l2->tag_free <= now) {
+        tag_stage(l2, NULL, 0); /* the pipeline is idle: look up now, no event needed */
+        return;
+    }
+    cs_engine_arm(l2->base.eng, &l2->tag_ev, l2->tag_free, CS_PRIO_DEFAULT, NULL, 0);
 }
 
 static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
@@ -364,7 +373,7 @@ static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
     cs_l2 *l2 = owner;
     cs_req *r = ptr;
     if (l2->p.ideal) {
-        uint32_t n = (uint32_t)__builtin_popcount(r->sectors);
+        uint32_t n = cs_sectors_count(r->sectors);
         l2->c.tag++;
         if (r->kind == CS_REQ_READ) {
             l2->c.read += n;
@@ -408,7 +417,7 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
     cs_hist_add(&l2->miss_latency, cs_clock_cycles_floor(l2->clk, now - d->t_issue));
     m->pending &= (uint8_t)~d->sectors;
     m->arrived |= d->sectors;
-    uint32_t n = (uint32_t)__builtin_popcount(d->sectors);
+    uint32_t n = cs_sectors_count(d->sectors);
     cs_tag_line *line = allocate(l2, m->key);
     line->valid |= d->sectors;
     l2->c.write += n;
@@ -427,7 +436,7 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
         if (m->tail == r)
             m->tail = prev;
         m->ntargets--;
-        uint32_t rs = (uint32_t)__builtin_popcount(r->sectors);
+        uint32_t rs = cs_sectors_count(r->sectors);
         l2->c.read += rs;
         if (r->kind == CS_REQ_REDUCE) {
             line->dirty |= r->sectors;

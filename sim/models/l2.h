@@ -42,6 +42,7 @@ typedef struct cs_l2_params {
     int64_t mshr_targets;         /* requests merged into one MSHR */
     int64_t input_queue;          /* requests buffered at the slice input */
     uint64_t mem_latency_ps;      /* one way, slice to its DRAM controller */
+    uint64_t interleave_bytes;    /* consecutive bytes mapped to one slice (and DRAM channel) */
     bool ideal;
     uint64_t ideal_latency_ps;
 } cs_l2_params;

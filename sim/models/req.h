@@ -44,9 +44,16 @@ typedef struct cs_req {
     struct cs_req *next;  /* free for the holder (queues, MSHR chains, the pool) */
 } cs_req;
 
+/* Sectors set in a mask (4 bits; no library call on targets without popcnt). */
+static inline uint32_t cs_sectors_count(uint8_t mask)
+{
+    static const uint8_t n[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+    return n[mask & 15];
+}
+
 static inline uint32_t cs_req_data_bytes(const cs_req *r)
 {
-    return (uint32_t)__builtin_popcount(r->sectors) * CS_SECTOR_BYTES;
+    return cs_sectors_count(r->sectors) * CS_SECTOR_BYTES;
 }
 
 /* Bytes the request occupies on a link in its current direction. */

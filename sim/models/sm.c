@@ -720,8 +720,9 @@ static void issue(void *ctx, void *ptr, uint64_t arg)
     sp_state *sp = &sm->sp[s];
     cs_ps now = now_of(sm), next = CS_PS_NEVER;
     int64_t issued = 0;
+    uint32_t first = sp->rr; /* the scan starts where the last issue left off; rr moves below */
     for (uint32_t j = 0; j < per_sp; j++) {
-        uint32_t k = (sp->rr + j) % per_sp;
+        uint32_t k = (first + j) % per_sp;
         uint32_t wi = k * nsp + s;
         warp *w = &sm->warps[wi];
         if (w->state != W_READY)

@@ -51,12 +51,6 @@ const cs_cfg_schema cs_smem_schema =
     CS_CFG_SCHEMA("smem", cs_smem_params, smem_keys, check_smem,
                   "Unified L1 data cache / shared memory of one SM (A100: 192 KiB, 32 banks x 4 B).");
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 uint32_t cs_smem_wavefronts_addrs(const uint32_t *addrs, uint32_t n, uint32_t access_bytes,
                                   uint32_t banks, uint32_t bank_bytes)
 {
@@ -76,7 +70,14 @@ uint32_t cs_smem_wavefronts_addrs(const uint32_t *addrs, uint32_t n, uint32_t ac
         for (uint32_t i = 0; i < pn; i++)
             for (uint32_t w = 0; w < words_per_access; w++)
                 words[nw++] = addrs[p0 + i] / bank_bytes + w;
-        qsort(words, nw, sizeof *words, cmp_u32);
+        for (uint32_t i = 1; i < nw; i++) { /* insertion sort: a phase holds few words */
+            uint32_t v = words[i], j = i;
+            while (j > 0 && words[j - 1] > v) {
+                words[j] = words[j - 1];
+                j--;
+            }
+            words[j] = v;
+        }
         for (uint32_t i = 0; i < nw; i++) {
             if (i && words[i] == words[i - 1])
                 continue; /* broadcast */
@@ -118,11 +119,14 @@ uint32_t cs_smem_wavefronts(uint32_t local, uint32_t rows, uint32_t row_bytes, u
     return total;
 }
 
-enum { MEMO = 1024 };
+/* Wavefronts depend only on the access pattern and the bank geometry, and a GEMM repeats a
+ * few patterns on every SM: one memo per thread serves all the SMs a thread simulates. */
+enum { MEMO = 4096 };
 typedef struct memo_entry {
-    uint32_t local, rows, row_bytes, stride, flags, wavefronts;
+    uint32_t local, rows, row_bytes, stride, flags, banks, bank_bytes, wavefronts;
     bool used;
 } memo_entry;
+static _Thread_local memo_entry memo[MEMO];
 
 struct cs_smem {
     cs_smem_params p;
@@ -130,7 +134,6 @@ struct cs_smem {
     cs_ps free_ps;
     uint64_t reads, writes;  /* actions: 32-byte accesses */
     uint64_t wavefronts, conflict_wavefronts, busy_cycles;
-    memo_entry memo[MEMO];
 };
 
 cs_smem *cs_smem_create(const cs_smem_params *p, const cs_clock *clk, cs_stats *st,
@@ -162,16 +165,17 @@ void cs_smem_destroy(cs_smem *s)
 
 uint32_t cs_smem_op_wavefronts(cs_smem *s, const cs_op *op)
 {
+    uint32_t banks = (uint32_t)s->p.banks, bank_bytes = (uint32_t)s->p.bank_bytes;
     uint64_t h = cs_mix64(((uint64_t)op->local << 32 | op->rows) ^
-                          cs_mix64((uint64_t)op->row_bytes << 32 | op->stride) ^ op->flags);
-    memo_entry *e = &s->memo[h % MEMO];
+                          cs_mix64((uint64_t)op->row_bytes << 32 | op->stride) ^
+                          ((uint64_t)op->flags << 48 | (uint64_t)banks << 24 | bank_bytes));
+    memo_entry *e = &memo[h % MEMO];
     if (e->used && e->local == op->local && e->rows == op->rows && e->row_bytes == op->row_bytes &&
-        e->stride == op->stride && e->flags == op->flags)
+        e->stride == op->stride && e->flags == op->flags && e->banks == banks && e->bank_bytes == bank_bytes)
         return e->wavefronts;
     uint32_t w = cs_smem_wavefronts(op->local, op->rows, op->row_bytes, op->stride,
-                                    (op->flags & CS_OPF_SWIZZLE) != 0, (uint32_t)s->p.banks,
-                                    (uint32_t)s->p.bank_bytes);
-    *e = (memo_entry){op->local, op->rows, op->row_bytes, op->stride, op->flags, w, true};
+                                    (op->flags & CS_OPF_SWIZZLE) != 0, banks, bank_bytes);
+    *e = (memo_entry){op->local, op->rows, op->row_bytes, op->stride, op->flags, banks, bank_bytes, w, true};
     return w;
 }
 

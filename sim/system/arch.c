@@ -149,6 +149,11 @@ cs_target cs_arch_target(const cs_arch *a)
     t.clock_hz = cs_arch_clock_hz(a);
     t.dram_bytes_per_s = cs_arch_dram_bytes_per_s(a);
     t.l2_bytes_per_cycle = (double)(a->l2.slices * a->l2.bytes_per_cycle);
+    /* crossbar both ways, L2 pipeline, controller both ways, row miss and burst in DRAM */
+    double dram_ns = (double)(a->hbm.timing.tRCD + a->hbm.timing.tCL + a->hbm.burst_length / 2) /
+                     ((double)a->hbm.clock_khz * 1e-6);
+    t.mem_latency_cycles = (double)(2 * a->xbar.latency_cycles + a->l2.hit_latency_cycles) +
+                           ((double)(2 * a->l2.mem_latency_ps) * 1e-3 + dram_ns) * t.clock_hz * 1e-9;
     return t;
 }
 

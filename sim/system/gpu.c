@@ -88,7 +88,8 @@ cs_status cs_gpu_create(const cs_arch *a, cs_gpu **out, cs_err *err)
     g->map = (cs_addrmap){.slices = g->nslice, .channels = g->nch,
                           .bank_groups = (uint32_t)a->hbm.bank_groups,
                           .banks_per_group = (uint32_t)a->hbm.banks_per_group,
-                          .lines_per_row = (uint32_t)(a->hbm.row_bytes / CS_LINE_BYTES ? a->hbm.row_bytes / CS_LINE_BYTES : 1)};
+                          .lines_per_row = (uint32_t)(a->hbm.row_bytes / CS_LINE_BYTES ? a->hbm.row_bytes / CS_LINE_BYTES : 1),
+                          .lines_per_chunk = (uint32_t)(a->l2.interleave_bytes / CS_LINE_BYTES)};
     g->sms = cs_calloc(g->nsm, sizeof *g->sms);
     g->l2 = cs_calloc(g->nslice, sizeof *g->l2);
     g->hbm = cs_calloc(g->nch, sizeof *g->hbm);

@@ -177,7 +177,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     if (st == CS_OK) {
         cs_gpu_totals_get(gpu, &gr->tot);
         gr->cycles = cs_clock_cycles_floor(cs_gpu_clock(gpu), total);
-        gr->seconds = (double)total * 1e-12;
+        gr->seconds = (double)gr->cycles / cs_arch_clock_hz(a);
         gr->tops = gr->seconds > 0 ? 2.0 * (double)gr->macs / gr->seconds / 1e12 : 0;
         gr->utilization = jb->r->peak_tops > 0 ? gr->tops / jb->r->peak_tops : 0;
         bounds(a, gr, jb->dtype, &kt);

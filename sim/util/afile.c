@@ -13,6 +13,20 @@
 
 cs_status cs_afile_write(const char *path, const void *data, size_t len, cs_err *err)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* Never rename over a device or a directory: write a character device in place
+         * (/dev/null, /dev/stdout), refuse the rest. */
+        if (!S_ISCHR(st.st_mode))
+            return cs_err_add(err, CS_IO, "%s: error: not a regular file", path);
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            return cs_err_add(err, CS_IO, "%s: error: cannot open: %s", path, strerror(errno));
+        size_t n = fwrite(data, 1, len, f);
+        if (fclose(f) != 0 || n != len)
+            return cs_err_add(err, CS_IO, "%s: error: write failed", path);
+        return CS_OK;
+    }
     size_t plen = strlen(path);
     char *tmp = cs_malloc(plen + 32);
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());

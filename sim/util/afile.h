@@ -8,7 +8,9 @@
 
 #include "err.h"
 
-/* Writes len bytes to path atomically. Errors name the path and the system's reason. */
+/* Writes len bytes to path atomically. Errors name the path and the system's reason. A
+ * character device (/dev/null, /dev/stdout) is written in place; other non-regular files are
+ * refused. */
 cs_status cs_afile_write(const char *path, const void *data, size_t len, cs_err *err);
 /* mkdir -p. */
 cs_status cs_afile_mkdirs(const char *dir, cs_err *err);

@@ -52,7 +52,7 @@ static cs_addrmap map_of(const cs_hbm_params *p)
     return (cs_addrmap){.slices = (uint32_t)p->channels, .channels = (uint32_t)p->channels,
                         .bank_groups = (uint32_t)p->bank_groups,
                         .banks_per_group = (uint32_t)p->banks_per_group,
-                        .lines_per_row = (uint32_t)(p->row_bytes / CS_LINE_BYTES)};
+                        .lines_per_row = (uint32_t)(p->row_bytes / CS_LINE_BYTES), .lines_per_chunk = 1};
 }
 
 /* ---- the mock driver --------------------------------------------------------------------- */

@@ -1,0 +1,508 @@
+/* plot — report plots through gnuplot: a generated script with inline data (datablocks), run as
+ * a child process, its output renamed over the target.
+ *
+ * Three kinds (docs/report.md shows what each looks like):
+ *   breakdown  stacked energy bars: per GEMM in pJ per MAC (result), per run normalised to the
+ *              baseline's energy (compare);
+ *   speedup    per CiM variant, speedup and energy ratio against the baseline (compare);
+ *   roofline   achieved TOPS against arithmetic intensity (MACs per DRAM byte), with the compute
+ *              and DRAM-bandwidth ceilings of the baseline's peak, one point per GEMM.
+ * Sizes and fonts are chosen for one column of a two-column paper (3.4 in wide): pdf at that
+ * size, svg and png scaled up with the same proportions.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "alloc.h"
+#include "outfile.h"
+
+/* Paul Tol's "muted" palette (colour-blind safe), one colour per breakdown category, leakage
+ * in grey. Order: CS_EB_MAP. */
+static const char *const cat_color[CS_EB_COUNT] = {
+    "#332288", /* dram */
+    "#88CCEE", /* l2 */
+    "#44AA99", /* smem */
+    "#117733", /* rf */
+    "#999933", /* tensor core */
+    "#CC6677", /* cim mac */
+    "#882255", /* cim write */
+    "#DDCC77", /* noc */
+    "#BBBBBB", /* leakage */
+};
+static const char *const cat_title[CS_EB_COUNT] = {
+    "DRAM", "L2", "SMEM", "RF", "tensor core", "CiM MAC", "CiM write", "NoC", "leakage"};
+
+typedef enum { T_SVG, T_PNG, T_PDF } term;
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool terminal_of(const char *path, term *t)
+{
+    if (ends_with(path, ".svg"))
+        *t = T_SVG;
+    else if (ends_with(path, ".png"))
+        *t = T_PNG;
+    else if (ends_with(path, ".pdf"))
+        *t = T_PDF;
+    else
+        return false;
+    return true;
+}
+
+/* A gnuplot string literal in single quotes ('' stands for a quote inside). */
+static void gp_string(cs_buf *b, const char *s)
+{
+    cs_buf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            cs_buf_putc(b, '\'');
+        cs_buf_putc(b, *s == '\n' ? ' ' : *s);
+    }
+    cs_buf_putc(b, '\'');
+}
+
+/* A datablock field: double-quoted text (gnuplot has no escape there: quotes become '). */
+static void gp_field(cs_buf *b, const char *s)
+{
+    cs_buf_putc(b, '"');
+    for (; *s; s++)
+        cs_buf_putc(b, *s == '"' ? '\'' : *s == '\n' ? ' ' : *s);
+    cs_buf_putc(b, '"');
+}
+
+static void gp_num(cs_buf *b, double v)
+{
+    cs_buf_putc(b, ' ');
+    if (isfinite(v))
+        cs_buf_printf(b, "%.10g", v);
+    else
+        cs_buf_puts(b, "NaN");
+}
+
+/* Terminal, fonts and the common style. `scale` multiplies line widths and point sizes. */
+static void preamble(cs_buf *b, term t, const char *output, double *scale)
+{
+    switch (t) {
+    case T_PDF:
+        cs_buf_puts(b, "set terminal pdfcairo size 3.4in,2.3in enhanced font 'Helvetica,7' "
+                       "linewidth 1 background rgb 'white'\n");
+        *scale = 1;
+        break;
+    case T_PNG:
+        cs_buf_puts(b, "set terminal pngcairo size 1200,800 enhanced font 'Helvetica,22' "
+                       "linewidth 2 background rgb 'white'\n");
+        *scale = 2;
+        break;
+    default:
+        cs_buf_puts(b, "set terminal svg size 680,460 dynamic enhanced font 'Helvetica,13' "
+                       "linewidth 1.2 background rgb 'white'\n");
+        *scale = 1.2;
+        break;
+    }
+    cs_buf_puts(b, "set output ");
+    gp_string(b, output);
+    cs_buf_puts(b, "\nset encoding utf8\nset border 3 lw 1\nset tics nomirror out scale 0.6\n"
+                   "set grid ytics lc rgb '#dddddd' lw 1 dt 1\nset grid noxtics\n");
+}
+
+/* ---- breakdown ------------------------------------------------------------------------------ */
+
+static int label_font(double scale)
+{
+    return scale >= 2 ? 17 : scale > 1 ? 10 : 6;
+}
+
+static void plot_breakdown(const cs_rep_group *g, cs_buf *b, double scale)
+{
+    bool used[CS_EB_COUNT];
+    for (int c = 0; c < CS_EB_COUNT; c++) {
+        used[c] = false;
+        for (size_t i = 0; i < g->nruns; i++) {
+            used[c] = used[c] || g->runs[i].breakdown_pj[c] > 0;
+            for (size_t j = 0; j < g->runs[i].ngemms; j++)
+                used[c] = used[c] || g->runs[i].gemms[j].breakdown_pj[c] > 0;
+        }
+    }
+    const cs_rep_run *base = &g->runs[0];
+    size_t nbars = g->compare ? g->nruns : base->ngemms;
+    /* result: each GEMM's energy split in percent (GEMMs of any size side by side), its pJ per
+     * MAC above the bar; compare: each run's energy as a share of the baseline's. */
+    cs_buf_puts(b, "$D << EOD\n");
+    for (size_t i = 0; i < nbars; i++) {
+        const cs_rep_run *r = g->compare ? &g->runs[i] : base;
+        const char *name = g->compare ? r->label : base->gemms[i].name;
+        const double *bd = g->compare ? r->breakdown_pj : base->gemms[i].breakdown_pj;
+        double e = g->compare ? r->energy_pj : base->gemms[i].energy_pj;
+        double div = g->compare ? base->energy_pj : e / 100;
+        double macs = g->compare ? r->macs : base->gemms[i].macs;
+        gp_field(b, name);
+        for (int c = 0; c < CS_EB_COUNT; c++)
+            gp_num(b, div > 0 ? bd[c] / div : NAN);
+        gp_num(b, g->compare ? (div > 0 ? e / div : NAN) : 100);
+        gp_num(b, macs > 0 ? e / macs : NAN);
+        cs_buf_putc(b, '\n');
+    }
+    cs_buf_puts(b, "EOD\n");
+    cs_buf_puts(b, "set style data histograms\nset style histogram rowstacked\n"
+                   "set style fill solid 1.0 border rgb '#333333'\nset boxwidth 0.7 relative\n");
+    cs_buf_printf(b, "set xrange [-0.6:%g]\n", (double)nbars - 0.4);
+    cs_buf_puts(b, "set key above horizontal reverse Left samplen 1.2 spacing 1.1 width 1\n");
+    if (nbars > 4)
+        cs_buf_puts(b, "set xtics noenhanced rotate by 35 right\n");
+    else
+        cs_buf_puts(b, "set xtics noenhanced norotate center\n");
+    if (g->compare) {
+        cs_buf_puts(b, "set ylabel 'energy (fraction of the baseline)'\nset yrange [0:*]\n"
+                       "set offsets 0, 0, graph 0.1, 0\n");
+    } else {
+        cs_buf_puts(b, "set ylabel 'energy share per GEMM (%)'\nset yrange [0:112]\n"
+                       "set ytics 0, 20, 100\n");
+    }
+    cs_buf_puts(b, "plot ");
+    bool first = true;
+    for (int c = 0; c < CS_EB_COUNT; c++) {
+        if (!used[c])
+            continue;
+        if (first)
+            cs_buf_printf(b, "$D using %d:xtic(1)", c + 2);
+        else
+            cs_buf_printf(b, ", \\\n     '' using %d", c + 2);
+        cs_buf_printf(b, " title '%s' lc rgb '%s'", cat_title[c], cat_color[c]);
+        first = false;
+    }
+    if (first) /* all zero: still a valid plot */
+        cs_buf_puts(b, "$D using 2:xtic(1) title 'energy' lc rgb '#332288'");
+    /* The figure above each bar: pJ per MAC. */
+    cs_buf_printf(b, ", \\\n     '' using 0:%d:(sprintf('%%.3g pJ/MAC', $%d)) with labels "
+                  "center offset 0,0.7 font ',%d' notitle",
+                  CS_EB_COUNT + 2, CS_EB_COUNT + 3, label_font(scale));
+    cs_buf_putc(b, '\n');
+}
+
+/* ---- speedup -------------------------------------------------------------------------------- */
+
+static void plot_speedup(const cs_rep_group *g, cs_buf *b, double scale)
+{
+    const cs_rep_run *base = &g->runs[0];
+    double lo = 1, hi = 1;
+    cs_buf_puts(b, "$S << EOD\n");
+    for (size_t i = 1; i < g->nruns; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        double sp = base->seconds > 0 && r->seconds > 0 ? base->seconds / r->seconds : NAN;
+        double er = base->energy_pj > 0 ? r->energy_pj / base->energy_pj : NAN;
+        gp_field(b, r->label);
+        gp_num(b, sp);
+        gp_num(b, er);
+        cs_buf_putc(b, '\n');
+        if (isfinite(sp) && sp > 0) {
+            lo = fmin(lo, sp);
+            hi = fmax(hi, sp);
+        }
+        if (isfinite(er) && er > 0) {
+            lo = fmin(lo, er);
+            hi = fmax(hi, er);
+        }
+    }
+    cs_buf_puts(b, "EOD\n");
+    bool logy = hi / lo > 20;
+    cs_buf_puts(b, "set style data histograms\nset style histogram clustered gap 1.2\n"
+                   "set style fill solid 1.0 border rgb '#333333'\nset boxwidth 0.9 relative\n");
+    cs_buf_puts(b, "set key above horizontal reverse Left samplen 1.2 width 1\n");
+    if (g->nruns > 5)
+        cs_buf_puts(b, "set xtics noenhanced rotate by 35 right\n");
+    else
+        cs_buf_puts(b, "set xtics noenhanced norotate center\n");
+    cs_buf_printf(b, "set xrange [-0.6:%g]\n", (double)(g->nruns - 1) - 0.4);
+    cs_buf_puts(b, "set ylabel 'ratio to the baseline'\n");
+    if (logy)
+        cs_buf_printf(b, "set logscale y\nset yrange [%g:%g]\n", lo / 2, hi * 3);
+    else
+        cs_buf_printf(b, "set yrange [0:%g]\n", hi * 1.18);
+    cs_buf_puts(b, "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1 "
+                   "lc rgb '#555555' front\n");
+    /* Value labels above the bars: a cluster of 2 bars of width 0.9/(2 + gap 1.2) around x. */
+    cs_buf_printf(b,
+                  "plot $S using 2:xtic(1) title 'speedup (higher is better)' lc rgb '#117733', "
+                  "\\\n     '' using 3 title 'energy ratio (lower is better)' lc rgb '#CC6677', "
+                  "\\\n     '' using ($0-0.1575):2:(sprintf('%%.3g',$2)) with labels offset 0,0.6 "
+                  "font ',%d' notitle, \\\n     '' using ($0+0.1575):3:(sprintf('%%.3g',$3)) "
+                  "with labels offset 0,0.6 font ',%d' notitle\n",
+                  label_font(scale), label_font(scale));
+}
+
+/* ---- roofline ------------------------------------------------------------------------------- */
+
+typedef struct rpoint {
+    double x, y;
+    const char *name;
+} rpoint;
+
+static int by_x(const void *a, const void *b)
+{
+    double d = ((const rpoint *)a)->x - ((const rpoint *)b)->x;
+    return d < 0 ? -1 : d > 0;
+}
+
+static void plot_roofline(const cs_rep_group *g, cs_buf *b, double scale)
+{
+    const cs_rep_run *base = &g->runs[0];
+    double peak = base->peak_tops, bw = base->peak_dram_bytes_per_s;
+    double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = peak;
+    size_t skipped = 0;
+    for (size_t i = 0; i < g->nruns; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        cs_buf_printf(b, "$R%zu << EOD\n", i);
+        for (size_t j = 0; j < r->ngemms; j++) {
+            const cs_rep_gemm *x = &r->gemms[j];
+            double bytes = x->dram_read_bytes + x->dram_write_bytes;
+            if (!(bytes > 0) || !(x->tops > 0)) {
+                skipped++;
+                continue;
+            }
+            double ai = x->macs / bytes;
+            gp_num(b, ai);
+            gp_num(b, x->tops);
+            cs_buf_putc(b, '\n');
+            xlo = fmin(xlo, ai);
+            xhi = fmax(xhi, ai);
+            ylo = fmin(ylo, x->tops);
+            yhi = fmax(yhi, x->tops);
+        }
+        cs_buf_puts(b, "EOD\n");
+    }
+    double ridge = peak > 0 && bw > 0 ? peak * 1e12 / (2 * bw) : NAN;
+    if (isfinite(ridge)) {
+        xlo = fmin(xlo, ridge);
+        xhi = fmax(xhi, ridge);
+    }
+    if (!isfinite(xlo)) {
+        xlo = 0.1;
+        xhi = 1000;
+    }
+    if (!isfinite(ylo))
+        ylo = isfinite(peak) ? peak / 100 : 0.1;
+    /* Room around the points: a factor of 3 on each side (log axes), the slope's start in
+     * view. */
+    xlo /= 3;
+    xhi *= 3;
+    if (isfinite(ridge))
+        ylo = fmin(ylo, 2 * xlo * bw / 1e12);
+    ylo /= 3;
+    yhi *= 3;
+    /* At least two decades on each axis, so that several labelled ticks show. */
+    if (xhi / xlo < 100) {
+        double f = sqrt(100 / (xhi / xlo));
+        xlo /= f;
+        xhi *= f;
+    }
+    if (yhi / ylo < 100) {
+        double f = sqrt(100 / (yhi / ylo));
+        ylo /= f;
+        yhi *= f;
+    }
+    cs_buf_printf(b, "set logscale xy\nset xrange [%g:%g]\nset yrange [%g:%g]\n", xlo, xhi, ylo,
+                  yhi);
+    cs_buf_puts(b, "set grid xtics ytics lc rgb '#e4e4e4' lw 1 dt 1\nset format x '%g'\n"
+                   "set format y '%g'\n");
+    cs_buf_puts(b, "set xlabel 'arithmetic intensity (MACs per DRAM byte)'\n"
+                   "set ylabel 'achieved TOPS'\nset key bottom right reverse Left samplen 2 "
+                   "noenhanced\n");
+    cs_buf_printf(b, "peak = %.10g\nbw = %.10g\nridge = %.10g\nset samples 600\n", peak, bw,
+                  ridge);
+    /* Labels one by one (set label takes noenhanced, so names keep their underscores),
+     * alternately above and below the point along x so that neighbours do not collide. */
+    int fs = label_font(scale);
+    size_t nlab = 0;
+    for (size_t i = 0; i < g->nruns; i++) {
+        if (g->compare && i > 0)
+            break; /* a compare labels the baseline's points; the legend tells runs apart */
+        const cs_rep_run *r = &g->runs[i];
+        rpoint *pts = cs_calloc(r->ngemms + 1, sizeof *pts);
+        size_t np = 0;
+        for (size_t j = 0; j < r->ngemms; j++) {
+            const cs_rep_gemm *x = &r->gemms[j];
+            double bytes = x->dram_read_bytes + x->dram_write_bytes;
+            if (bytes > 0 && x->tops > 0)
+                pts[np++] = (rpoint){x->macs / bytes, x->tops, x->name};
+        }
+        qsort(pts, np, sizeof *pts, by_x);
+        for (size_t j = 0; j < np; j++) {
+            cs_buf_printf(b, "set label %zu ", ++nlab);
+            gp_string(b, pts[j].name);
+            cs_buf_printf(b, " at first %.10g, first %.10g left offset 0.7,%s font ',%d' "
+                          "tc rgb '#444444' noenhanced front\n",
+                          pts[j].x, pts[j].y, j % 2 ? "-0.8" : "0.5", fs);
+        }
+        cs_free(pts);
+    }
+    cs_buf_puts(b, "plot (x <= ridge ? 2*x*bw/1e12 : 1/0) title sprintf('DRAM bandwidth %.4g GB/s', "
+                   "bw/1e9) lw 2 lc rgb '#333333', \\\n"
+                   "     (x >= ridge ? peak : 1/0) title sprintf('compute peak %.4g TOPS', peak) "
+                   "lw 2 dt 2 lc rgb '#333333'");
+    static const int pts[] = {7, 5, 9, 11, 13, 15, 4, 6, 8, 10};
+    static const char *const colors[] = {"#332288", "#CC6677", "#117733", "#DDCC77", "#88CCEE",
+                                         "#882255", "#44AA99", "#999933", "#AA4499", "#6699CC"};
+    for (size_t i = 0; i < g->nruns; i++) {
+        cs_buf_printf(b, ", \\\n     $R%zu using 1:2 with points pt %d ps %.2g lc rgb '%s' title ",
+                      i, pts[i % 10], scale >= 2 ? 1.8 : scale > 1 ? 1.0 : 0.5, colors[i % 10]);
+        gp_string(b, g->compare ? g->runs[i].label : "GEMMs");
+    }
+    cs_buf_putc(b, '\n');
+    if (skipped)
+        cs_buf_printf(b, "# %zu GEMM(s) without DRAM traffic or time are not drawn\n", skipped);
+}
+
+/* ==== entry ==================================================================================== */
+
+cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const char *path,
+                                const char *output, cs_buf *out, cs_err *err)
+{
+    term t;
+    if (!terminal_of(path, &t))
+        return cs_err_add(err, CS_UNSUPPORTED,
+                          "cimsim report: error: %s: plots are .svg, .png or .pdf", path);
+    if (rep->ngroups != 1)
+        return cs_err_add(err, CS_INVALID,
+                          "cimsim report: error: %s: a plot shows one result, one compare file "
+                          "or several results (got %zu compare files)",
+                          path, rep->ngroups);
+    const cs_rep_group *g = &rep->groups[0];
+    if (kind == CS_PLOT_DEFAULT)
+        kind = g->compare ? CS_PLOT_SPEEDUP : CS_PLOT_BREAKDOWN;
+    if (kind == CS_PLOT_SPEEDUP && (!g->compare || g->nruns < 2))
+        return cs_err_add(err, CS_INVALID,
+                          "cimsim report: error: %s: a speedup plot needs a compare file or "
+                          "several results",
+                          path);
+    double scale = 1;
+    cs_buf_printf(out, "# %s plot written by cimsim report %s\n# report: %s\n",
+                  kind == CS_PLOT_BREAKDOWN ? "Energy-breakdown"
+                  : kind == CS_PLOT_SPEEDUP ? "Speedup" : "Roofline",
+                  CIMSIM_VERSION, rep->command);
+    for (size_t i = 0; i < g->nruns; i++)
+        cs_buf_printf(out, "# %s (%s): config %s, energy table %s v%s\n", g->runs[i].label,
+                      g->runs[i].file, g->runs[i].config_hash, g->runs[i].energy_table,
+                      g->runs[i].energy_version);
+    preamble(out, t, output, &scale);
+    if (kind == CS_PLOT_BREAKDOWN)
+        plot_breakdown(g, out, scale);
+    else if (kind == CS_PLOT_SPEEDUP)
+        plot_speedup(g, out, scale);
+    else
+        plot_roofline(g, out, scale);
+    cs_buf_puts(out, "set output\n");
+    return CS_OK;
+}
+
+/* Runs `gnuplot script` with stdout and stderr into log. Returns the exit status, 127 when
+ * gnuplot could not be started. */
+static int run_gnuplot(const char *script, const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        char *argv[] = {"gnuplot", (char *)script, NULL};
+        execvp("gnuplot", argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void first_lines(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p == '\n')
+            *p = (p[1] ? ' ' : '\0');
+}
+
+cs_status cs_report_plot(const cs_report *rep, cs_plot_kind kind, const char *path, cs_err *err)
+{
+    if (cs_outfile_special(path))
+        return cs_err_add(err, CS_INVALID,
+                          "cimsim report: error: %s: a plot goes to a regular file", path);
+    /* Temporary files beside the target, so the final rename is atomic. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[1] = '\0';
+    else
+        snprintf(dir, sizeof dir, "./");
+    if (cs_afile_mkdirs(dir, err) != CS_OK)
+        return CS_IO;
+    const char *base = slash ? path + (slash - dir) + 1 : path;
+    char tmp_out[4200], script[4200], log[4200];
+    snprintf(tmp_out, sizeof tmp_out, "%s.%s.tmp%ld%s", dir, base, (long)getpid(),
+             strrchr(base, '.'));
+    snprintf(script, sizeof script, "%s.%s.tmp%ld.gp", dir, base, (long)getpid());
+    snprintf(log, sizeof log, "%s.%s.tmp%ld.log", dir, base, (long)getpid());
+    cs_buf s;
+    cs_buf_init(&s);
+    cs_status st = cs_report_plot_script(rep, kind, path, tmp_out, &s, err);
+    if (st == CS_OK)
+        st = cs_afile_write(script, s.data, s.len, err);
+    cs_buf_free(&s);
+    if (st != CS_OK)
+        return st;
+    int rc = run_gnuplot(script, log);
+    char msg[600];
+    first_lines(log, msg, sizeof msg);
+    struct stat sb;
+    if (rc == 127) {
+        st = cs_err_add(err, CS_UNSUPPORTED,
+                        "cimsim report: error: %s: gnuplot not found (install gnuplot, e.g. Debian "
+                        "gnuplot-nox)",
+                        path);
+    } else if (rc != 0 || stat(tmp_out, &sb) != 0 || sb.st_size == 0) {
+        bool no_term = strstr(msg, "unknown or ambiguous terminal") != NULL;
+        if (no_term)
+            st = cs_err_add(err, CS_UNSUPPORTED,
+                            "cimsim report: error: %s: this gnuplot lacks the cairo terminal the "
+                            "format needs (pdfcairo/pngcairo; Debian gnuplot-nox has both): write "
+                            ".svg instead",
+                            path);
+        else
+            st = cs_err_add(err, CS_INTERNAL, "cimsim report: error: %s: gnuplot failed (status "
+                            "%d): %s", path, rc, msg[0] ? msg : "no output");
+    } else if (rename(tmp_out, path) != 0) {
+        st = cs_err_add(err, CS_IO, "%s: error: cannot rename into place: %s", path,
+                        strerror(errno));
+    }
+    unlink(tmp_out);
+    unlink(script);
+    unlink(log);
+    return st;
+}
