@@ -31,6 +31,7 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
 }
 
 #include "cmd_bench.h"
+#include "cmd_compare.h"
 #include "cmd_config.h"
 #include "cmd_energy.h"
 #include "cmd_report.h"
@@ -45,6 +46,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"compare", cs_cmd_compare, "baseline and CiM placements side by side (the main job)"},
     {"run", cs_cmd_run, "simulate a workload on an architecture (baseline or one CiM placement)"},
     {"trace", cs_cmd_trace, "record, inspect, check and import op-stream traces"},
     {"report", cs_cmd_report, "tables (text, CSV, Markdown, LaTeX) and plots from result files"},
@@ -84,6 +86,6 @@ int cs_cli_main(int argc, char **argv)
     }
     if (argc > 1)
         return cs_cli_usage_error(NULL, "unknown option '%s'", argv[1]);
-    char *run_argv[] = {"run", NULL};
-    return cs_cmd_run(1, run_argv);
+    char *compare_argv[] = {"compare", NULL};
+    return cs_cmd_compare(1, compare_argv);
 }

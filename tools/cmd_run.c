@@ -15,11 +15,18 @@
 static const char usage[] =
     "usage: cimsim run [-a ARCH] [-w WORKLOAD] [options] [-o RESULT.json]\n"
     "\n"
-    "Simulates each GEMM of the workload cycle by cycle on the architecture (tensor-core\n"
-    "baseline) and prints cycles, time, TOPS, utilisation, the limiting bound and energy.\n"
+    "       cimsim run --cim PRIM@LEVEL [--macros M] [--mapping auto|www] [--goal G] ...\n"
+    "\n"
+    "Simulates each GEMM of the workload cycle by cycle on the architecture, on the tensor\n"
+    "cores (baseline) or on CiM macros of PRIM (analog6T, analog8T, digital6T, digital8T or a\n"
+    "primitive .cfg) placed at LEVEL (rf, smem, l2), and prints cycles, time, TOPS,\n"
+    "utilisation, the limiting bound, energy and the mapping.\n"
     "\n"
     "options:\n" CS_OPTS_HELP
+    "      --cim PRIM@LEVEL   run on CiM macros instead of the tensor cores\n" CS_OPTS_HELP_CIM
     "  -o, --output FILE      write the result JSON (docs/results.md) atomically\n"
+    "      --stats FILE       write every statistic of every GEMM (text, one block per GEMM)\n"
+    "      --stats-filter G   only the statistics whose names match glob G (e.g. 'gpu.l2.*')\n"
     "  -h, --help             this help\n";
 
 /* Converts --tile's K from elements to bytes once the data type is known. */
@@ -41,7 +48,11 @@ int cs_write_result(const char *path, const cs_result *r, cs_err *err)
 
 int cs_cmd_run(int argc, char **argv)
 {
-    static const struct option longs[] = {CS_OPTS_LONG, {0, 0, 0, 0}};
+    static const struct option longs[] = {CS_OPTS_LONG, CS_OPTS_LONG_CIM,
+                                          {"stats", required_argument, 0, CS_OPT_FIRST_LOCAL},
+                                          {"stats-filter", required_argument, 0, CS_OPT_FIRST_LOCAL + 1},
+                                          {0, 0, 0, 0}};
+    const char *stats_out = NULL, *stats_glob = "*";
     cs_opts o;
     cs_opts_init(&o, "run", argc, argv);
     int c;
@@ -50,6 +61,14 @@ int cs_cmd_run(int argc, char **argv)
         if (c == 'h') {
             fputs(usage, stdout);
             return 0;
+        }
+        if (c == CS_OPT_FIRST_LOCAL) {
+            stats_out = optarg;
+            continue;
+        }
+        if (c == CS_OPT_FIRST_LOCAL + 1) {
+            stats_glob = optarg;
+            continue;
         }
         int h = cs_opts_handle(&o, c, optarg);
         if (h == 2)
@@ -65,9 +84,12 @@ int cs_cmd_run(int argc, char **argv)
     cs_workload *w = NULL;
     cs_energy_table *et = NULL;
     cs_result *r = NULL;
+    cs_placement pl;
+    bool has_pl = false;
     int rc = 0;
     if (cs_opts_load_arch(&o, &ad, &err) != CS_OK || cs_opts_load_workload(&o, "bert-large", &w, &err) != CS_OK ||
-        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK) {
+        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK ||
+        cs_opts_load_placement(&o, &ad->arch, &pl, &has_pl, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
@@ -79,6 +101,9 @@ int cs_cmd_run(int argc, char **argv)
     ro.progress = cs_opts_progress(&o);
     tile_bytes(&o, o.dtype >= 0 ? o.dtype : ad->arch.run.dtype);
     ro.tc = o.tc;
+    ro.cim = has_pl ? &pl : NULL;
+    ro.cim_req = o.cim_req;
+    ro.stats_glob = stats_out ? stats_glob : NULL;
     if (cs_run(ad, w, et, &ro, &r, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
@@ -86,7 +111,20 @@ int cs_cmd_run(int argc, char **argv)
     cs_show_result(stdout, r);
     if (o.out)
         rc = cs_write_result(o.out, r, &err) ? cs_cli_report(&err) : 0;
+    if (!rc && stats_out) {
+        cs_buf b;
+        cs_buf_init(&b);
+        for (size_t i = 0; i < r->ngemms; i++)
+            cs_buf_printf(&b, "# %s (%llux%llux%llu)\n%s\n", r->gemms[i].gemm.name,
+                          (unsigned long long)r->gemms[i].gemm.m, (unsigned long long)r->gemms[i].gemm.n,
+                          (unsigned long long)r->gemms[i].gemm.k, r->gemms[i].stats_text ? r->gemms[i].stats_text : "");
+        if (cs_afile_write(stats_out, b.data, b.len, &err) != CS_OK)
+            rc = cs_cli_report(&err);
+        cs_buf_free(&b);
+    }
 out:
+    if (has_pl)
+        cs_placement_free(&pl);
     cs_result_destroy(r);
     cs_energy_table_destroy(et);
     cs_workload_destroy(w);

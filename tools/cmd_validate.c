@@ -66,7 +66,7 @@ static cs_status kernel(const char *arch, cs_opsrc *(*make)(const cs_target *, v
     cs_gpu *g = NULL;
     cs_status st = cs_arch_load(arch, NULL, 0, &ad, err);
     if (st == CS_OK)
-        st = cs_gpu_create(&ad->arch, &g, err);
+        st = cs_gpu_create(&ad->arch, NULL, &g, err);
     if (st == CS_OK) {
         cs_target t = cs_arch_target(&ad->arch);
         cs_opsrc *src = make(&t, ctx);

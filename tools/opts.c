@@ -14,6 +14,7 @@ void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv)
     o->sub = sub;
     o->dtype = -1;
     o->threads = 0;
+    cs_cim_request_init(&o->cim_req);
     size_t n = 0;
     o->command[0] = '\0';
     for (int i = 0; i < argc && n + 2 < sizeof o->command; i++) {
@@ -97,6 +98,53 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
             return 2;
         o->tc.split_k = v;
         return 1;
+    case CS_OPT_CIM:
+        if (!strchr(arg, '@'))
+            return cs_cli_usage_error(o->sub, "--cim: expected PRIMITIVE@LEVEL, e.g. analog6T@rf (got \"%s\")", arg);
+        o->cim = arg;
+        return 1;
+    case CS_OPT_MACROS:
+        o->macros = arg;
+        return 1;
+    case CS_OPT_MAPPING:
+        if (strcmp(arg, "auto") == 0)
+            o->cim_req.mode = CS_CIM_MAP_AUTO;
+        else if (strcmp(arg, "www") == 0)
+            o->cim_req.mode = CS_CIM_MAP_WWW;
+        else
+            return cs_cli_usage_error(o->sub, "--mapping: must be auto or www (got \"%s\")", arg);
+        return 1;
+    case CS_OPT_GOAL:
+        if (strcmp(arg, "cycles") == 0)
+            o->cim_req.goal = CS_CIM_GOAL_CYCLES;
+        else if (strcmp(arg, "energy") == 0)
+            o->cim_req.goal = CS_CIM_GOAL_ENERGY;
+        else if (strcmp(arg, "edp") == 0)
+            o->cim_req.goal = CS_CIM_GOAL_EDP;
+        else
+            return cs_cli_usage_error(o->sub, "--goal: must be cycles, energy or edp (got \"%s\")", arg);
+        return 1;
+    case CS_OPT_DUP:
+        if (positive(o, "--dup", arg, 65535, &v) != 1)
+            return 2;
+        o->cim_req.dup = v;
+        return 1;
+    case CS_OPT_ORDER:
+        if (strcmp(arg, "ws") == 0)
+            o->cim_req.order = CS_CIM_WS;
+        else if (strcmp(arg, "os") == 0)
+            o->cim_req.order = CS_CIM_OS;
+        else
+            return cs_cli_usage_error(o->sub, "--order: must be ws or os (got \"%s\")", arg);
+        return 1;
+    case CS_OPT_DB:
+        if (strcmp(arg, "on") == 0)
+            o->cim_req.double_buffer = 1;
+        else if (strcmp(arg, "off") == 0)
+            o->cim_req.double_buffer = 0;
+        else
+            return cs_cli_usage_error(o->sub, "--double-buffer: must be on or off (got \"%s\")", arg);
+        return 1;
     default:
         return 0;
     }
@@ -115,6 +163,19 @@ cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload 
 cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_table **out, cs_err *err)
 {
     return cs_energy_table_load(o->energy ? o->energy : a->energy.table, out, err);
+}
+
+cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err)
+{
+    *has = false;
+    if (!o->cim) {
+        if (o->macros)
+            return cs_err_add(err, CS_USAGE, "cimsim %s: error: --macros needs --cim", o->sub);
+        return CS_OK;
+    }
+    cs_status st = cs_placement_parse(a, o->cim, o->macros, out, err);
+    *has = st == CS_OK;
+    return st;
 }
 
 int cs_opts_threads(const cs_opts *o)

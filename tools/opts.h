@@ -9,7 +9,9 @@
 
 #include "arch.h"
 #include "energy.h"
+#include "mapper_cim.h"
 #include "mapper_tc.h"
+#include "placement.h"
 #include "workload.h"
 
 enum { CS_OPTS_MAX_SETS = 64 };
@@ -26,13 +28,17 @@ typedef struct cs_opts {
     const char *energy;         /* --energy */
     bool quiet;                 /* -q */
     cs_tc_overrides tc;         /* --tile, --stages, --split-k */
+    const char *cim;            /* --cim PRIM@LEVEL */
+    const char *macros;         /* --macros N|iso-area|iso-capacity */
+    cs_cim_request cim_req;     /* --mapping, --goal, --dup, --order, --double-buffer */
     char command[1024];         /* the whole command line, for provenance */
 } cs_opts;
 
 /* Long options every simulating subcommand accepts; values >= 256 identify them. */
 enum {
     CS_OPT_SET = 256, CS_OPT_DTYPE, CS_OPT_ENERGY, CS_OPT_TILE, CS_OPT_STAGES, CS_OPT_SPLITK,
-    CS_OPT_HELP, CS_OPT_FIRST_LOCAL = 300
+    CS_OPT_HELP, CS_OPT_CIM, CS_OPT_MACROS, CS_OPT_MAPPING, CS_OPT_GOAL, CS_OPT_DUP, CS_OPT_ORDER,
+    CS_OPT_DB, CS_OPT_FIRST_LOCAL = 300
 };
 #define CS_OPTS_LONG                                                                          \
     {"arch", required_argument, 0, 'a'}, {"workload", required_argument, 0, 'w'},             \
@@ -40,7 +46,13 @@ enum {
     {"jobs", required_argument, 0, 'j'}, {"output", required_argument, 0, 'o'},               \
     {"energy", required_argument, 0, CS_OPT_ENERGY}, {"quiet", no_argument, 0, 'q'},          \
     {"tile", required_argument, 0, CS_OPT_TILE}, {"stages", required_argument, 0, CS_OPT_STAGES}, \
-    {"split-k", required_argument, 0, CS_OPT_SPLITK}, {"help", no_argument, 0, 'h'}
+    {"split-k", required_argument, 0, CS_OPT_SPLITK}, {"help", no_argument, 0, 'h'},         \
+    {"macros", required_argument, 0, CS_OPT_MACROS}, {"mapping", required_argument, 0, CS_OPT_MAPPING}, \
+    {"goal", required_argument, 0, CS_OPT_GOAL}, {"dup", required_argument, 0, CS_OPT_DUP},     \
+    {"order", required_argument, 0, CS_OPT_ORDER},                                            \
+    {"double-buffer", required_argument, 0, CS_OPT_DB}
+/* --cim for the commands that run one placement */
+#define CS_OPTS_LONG_CIM {"cim", required_argument, 0, CS_OPT_CIM}
 #define CS_OPTS_SHORT "a:w:j:o:qh"
 #define CS_OPTS_HELP                                                                          \
     "  -a, --arch ARCH        architecture: a100 (default), a100-80gb, www-sm, or a .cfg file\n" \
@@ -55,6 +67,16 @@ enum {
     "      --split-k S        force the number of K slices\n"                                 \
     "  -q, --quiet            no progress line on stderr\n"
 
+#define CS_OPTS_HELP_CIM                                                                      \
+    "      --macros M         CiM macros per instance of the level (per sub-partition register\n" \
+    "                         file, per SM shared memory, per L2 slice): a count, iso-area\n" \
+    "                         (default: the area of cim.replace_LEVEL bytes) or iso-capacity\n" \
+    "      --mapping MODE     auto (default: bounded search) or www (the WWW study's algorithm)\n" \
+    "      --goal G           what auto optimises: cycles (default), energy or edp\n"        \
+    "      --dup N            copies of each weight tile in a controller (default: searched)\n" \
+    "      --order O          ws (weight-stationary) or os (output-stationary); default searched\n" \
+    "      --double-buffer B  on or off: write the next tiles while computing (default searched)\n"
+
 void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv);
 /* Handles one option returned by getopt_long if it is a common one. Returns 1 when handled,
  * 0 when not a common option, 2 after printing a usage error (the caller exits 2). */
@@ -65,6 +87,8 @@ cs_status cs_opts_load_arch(const cs_opts *o, cs_arch_doc **out, cs_err *err);
 cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload **out, cs_err *err);
 cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_table **out, cs_err *err);
 int cs_opts_threads(const cs_opts *o);
+/* The placement --cim names (CS_OK with *has false when --cim was not given). */
+cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err);
 bool cs_opts_progress(const cs_opts *o);
 
 #endif

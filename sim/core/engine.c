@@ -1,16 +1,25 @@
-/* engine — the event queue: a timing wheel over the near future, a small heap for the bucket
+/* engine — the event queue: a timing wheel over the near future, the sorted run of the bucket
  * being drained, and an overflow heap for the far future.
  *
  * Order is total: (time, key) with key = priority << 56 | sequence. The wheel only sorts
  * coarsely (buckets of BUCKET_PS picoseconds, shorter than any clock period, so a bucket
- * rarely holds more than a few instants); exact order comes from the `cur` heap, into which
- * a bucket is poured when the cursor reaches it. Inserting is O(1) for the near future, and
- * popping works on a heap of a handful of entries, so the cost per event does not grow with the
- * number of pending events the way a single heap's does.
+ * rarely holds more than a few instants); exact order comes from the run, the array a bucket
+ * becomes when the cursor reaches it, sorted then. Inserting is O(1) for the near future, and
+ * popping is a step along an array, so the cost per event does not grow with the number of
+ * pending events the way a single heap's does.
  *
- * Invariant: every entry in a wheel bucket or the overflow heap is at or after cur_end, and the
- * cursor only moves forward. The key doubles as the event's identity: cancelling is O(1), the
- * event forgets its key and the stale entry is dropped when it surfaces.
+ * Why arrays and not lists: a bucket of the GPU model holds a hundred events or so; walking a
+ * linked list of recycled nodes is a chain of cache misses, an array is streamed. An entry is
+ * the whole event (handler, context, payload) for posted events, so firing one touches nothing
+ * but the run; an embedded event's entry points at its cs_event, whose key says whether the
+ * entry is still the live one (cancel and re-arm are O(1): the stale entry is dropped when it
+ * surfaces).
+ *
+ * Invariants: every entry in a wheel bucket or the far heap is at or after cur_end; the run
+ * holds entries before cur_end, sorted from run_i on; the cursor only moves forward. Entries
+ * posted while a bucket is drained with a time before cur_end go into the run at their place
+ * (their sequence is the largest yet, so the place is found scanning back from the end, which
+ * is nearly always where it is).
  */
 #include "engine.h"
 
@@ -20,31 +29,32 @@
 
 #include "alloc.h"
 
+/* A queued event: 48 bytes. fn == NULL marks an embedded event; obj is then its cs_event
+ * (handler and context are read from it when it fires), else obj is the handler's ctx. */
 typedef struct entry {
     cs_ps t;
     uint64_t key;
-    cs_event *ev;
+    cs_event_fn fn;
+    void *obj;
+    void *ptr;
+    uint64_t arg;
 } entry;
 
-/* A wheel-bucket entry. */
-typedef struct node {
-    entry e;
-    struct node *next;
-} node;
+/* An array of entries with its header in the same block: a wheel bucket (insertion order) or
+ * the run (sorted). Blocks circulate through a pool, so only buckets holding entries own one. */
+typedef struct vec {
+    uint32_t n, cap;
+    entry a[];
+} vec;
 
 typedef struct heap {
     entry *a;
     size_t n, cap;
 } heap;
 
-enum { BUCKET_SHIFT = 7, WHEEL = 1 << 15, NODE_SLAB = 4096 };
+enum { BUCKET_SHIFT = 7, WHEEL = 1 << 15, VEC_MIN = 16 };
 #define BUCKET_PS ((cs_ps)1 << BUCKET_SHIFT)
 #define HORIZON_PS ((cs_ps)WHEEL << BUCKET_SHIFT)
-
-typedef struct node_slab {
-    struct node_slab *next;
-    node n[NODE_SLAB];
-} node_slab;
 
 typedef struct unit {
     char *name;
@@ -52,30 +62,22 @@ typedef struct unit {
     cs_dump_fn dump;
 } unit;
 
-enum { SLAB_EVENTS = 4096, WATCH_EVERY = 1024 };
-
-typedef struct slab {
-    struct slab *next;
-    cs_event ev[SLAB_EVENTS];
-} slab;
+enum { WATCH_EVERY = 1024 };
 
 struct cs_engine {
     cs_engine_head head; /* must stay first */
-    entry *run;          /* the bucket being drained, sorted */
-    size_t run_i, run_n, run_cap;
-    heap cur;            /* entries before cur_end added while draining, exactly ordered */
+    vec *run;            /* the bucket being drained, sorted from run_i on */
+    uint32_t run_i;
     heap far;            /* entries at or after cur_start + HORIZON_PS */
-    node **wheel;        /* WHEEL buckets of BUCKET_PS, unordered lists */
+    vec **wheel;         /* WHEEL buckets of BUCKET_PS, NULL when empty */
     uint64_t *bits;      /* non-empty buckets */
     cs_ps cur_end;       /* end of the bucket being drained (a multiple of BUCKET_PS) */
-    node *free_nodes;
-    node_slab *node_slabs;
+    vec **pool;          /* empty blocks, the most recently used last */
+    size_t npool, pool_cap;
     size_t n, max_n;     /* entries in the queue, all structures together */
     uint64_t seq;
     uint64_t events_run;
     bool stop;
-    cs_event *free_list;
-    slab *slabs;
     unit *units;
     size_t nunits, units_cap;
     /* watchdog */
@@ -86,11 +88,54 @@ struct cs_engine {
     uint64_t last_progress_ev;
 };
 
+/* Index of the lowest set bit of x (x != 0). */
+static inline unsigned lowest_bit(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned i = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/* ---- blocks ------------------------------------------------------------------------------- */
+
+static vec *vec_get(cs_engine *e)
+{
+    if (e->npool)
+        return e->pool[--e->npool];
+    vec *v = cs_malloc(sizeof *v + VEC_MIN * sizeof(entry));
+    v->n = 0;
+    v->cap = VEC_MIN;
+    return v;
+}
+
+static void vec_put(cs_engine *e, vec *v)
+{
+    v->n = 0;
+    CS_GROW(e->pool, e->pool_cap, e->npool + 1);
+    e->pool[e->npool++] = v;
+}
+
+static vec *vec_grow(vec *v)
+{
+    uint32_t cap = v->cap * 2;
+    v = cs_realloc(v, sizeof *v + cap * sizeof(entry));
+    v->cap = cap;
+    return v;
+}
+
 cs_engine *cs_engine_create(void)
 {
     cs_engine *e = cs_calloc(1, sizeof *e);
     e->wheel = cs_calloc(WHEEL, sizeof *e->wheel);
     e->bits = cs_calloc(WHEEL / 64, sizeof *e->bits);
+    e->run = vec_get(e);
     e->cur_end = BUCKET_PS;
     e->watch_window_ps = 1000000000ULL; /* 1 ms of simulated time */
     e->watch_window_events = 50000000ULL;
@@ -101,19 +146,15 @@ void cs_engine_destroy(cs_engine *e)
 {
     if (!e)
         return;
-    for (slab *s = e->slabs, *next; s; s = next) {
-        next = s->next;
-        cs_free(s);
-    }
-    for (node_slab *s = e->node_slabs, *next; s; s = next) {
-        next = s->next;
-        cs_free(s);
-    }
+    for (size_t b = 0; b < WHEEL; b++)
+        cs_free(e->wheel[b]);
+    for (size_t i = 0; i < e->npool; i++)
+        cs_free(e->pool[i]);
     for (size_t i = 0; i < e->nunits; i++)
         cs_free(e->units[i].name);
     cs_free(e->units);
+    cs_free(e->pool);
     cs_free(e->run);
-    cs_free(e->cur.a);
     cs_free(e->far.a);
     cs_free(e->wheel);
     cs_free(e->bits);
@@ -125,7 +166,7 @@ static inline bool before(const entry *a, const entry *b)
     return a->t < b->t || (a->t == b->t && a->key < b->key);
 }
 
-/* ---- binary heaps (the bucket being drained, the far future) ------------------------------ */
+/* ---- the far heap ------------------------------------------------------------------------- */
 
 static void heap_push(heap *h, entry x)
 {
@@ -163,42 +204,50 @@ static entry heap_pop(heap *h)
     return top;
 }
 
-/* ---- the wheel ---------------------------------------------------------------------------- */
+/* ---- the wheel and the run ---------------------------------------------------------------- */
 
-static node *node_get(cs_engine *e)
+static void wheel_put(cs_engine *e, const entry *x)
 {
-    if (!e->free_nodes) {
-        node_slab *s = cs_malloc(sizeof *s);
-        s->next = e->node_slabs;
-        e->node_slabs = s;
-        for (int i = NODE_SLAB - 1; i >= 0; i--) {
-            s->n[i].next = e->free_nodes;
-            e->free_nodes = &s->n[i];
-        }
+    size_t b = (size_t)(x->t >> BUCKET_SHIFT) & (WHEEL - 1);
+    vec *v = e->wheel[b];
+    if (!v) {
+        v = e->wheel[b] = vec_get(e);
+        e->bits[b / 64] |= 1ull << (b % 64);
+    } else if (v->n == v->cap) {
+        v = e->wheel[b] = vec_grow(v);
     }
-    node *n = e->free_nodes;
-    e->free_nodes = n->next;
-    return n;
+    v->a[v->n++] = *x;
 }
 
-static void wheel_put(cs_engine *e, cs_ps t, uint64_t key, cs_event *ev)
+/* Puts x (before cur_end) at its place in the run. */
+static void run_insert(cs_engine *e, const entry *x)
 {
-    size_t b = (size_t)(t >> BUCKET_SHIFT) & (WHEEL - 1);
-    node *n = node_get(e);
-    n->e.t = t;
-    n->e.key = key;
-    n->e.ev = ev;
-    n->next = e->wheel[b];
-    e->wheel[b] = n;
-    e->bits[b / 64] |= 1ull << (b % 64);
+    vec *r = e->run;
+    uint32_t i = e->run_i, j = r->n;
+    if (i > 0 && (i == j || before(x, &r->a[i]))) { /* first: reuse a drained slot */
+        r->a[--e->run_i] = *x;
+        return;
+    }
+    if (j == r->cap)
+        r = e->run = vec_grow(r);
+    while (j > i && before(x, &r->a[j - 1])) {
+        r->a[j] = r->a[j - 1];
+        j--;
+    }
+    r->a[j] = *x;
+    r->n++;
 }
 
-static void push(cs_engine *e, cs_ps t, uint64_t key, cs_event *ev)
+static inline void push(cs_engine *e, const entry *x)
 {
-    if (t >= e->cur_end && t < e->cur_end - BUCKET_PS + HORIZON_PS)
-        wheel_put(e, t, key, ev);
-    else
-        heap_push(t < e->cur_end ? &e->cur : &e->far, (entry){t, key, ev});
+    if (x->t >= e->cur_end) {
+        if (x->t < e->cur_end - BUCKET_PS + HORIZON_PS)
+            wheel_put(e, x);
+        else
+            heap_push(&e->far, *x);
+    } else {
+        run_insert(e, x);
+    }
     if (++e->n > e->max_n)
         e->max_n = e->n;
 }
@@ -213,48 +262,38 @@ static size_t next_bucket(const cs_engine *e, size_t from)
         if (k == 0)
             bits &= ~0ull << (from % 64);
         if (bits)
-            return w * 64 + (size_t)__builtin_ctzll(bits);
+            return w * 64 + lowest_bit(bits);
     }
     return WHEEL;
 }
 
-/* Empties bucket b into the sorted run. The list holds the bucket's entries newest first;
- * laid out oldest first they are nearly sorted already (same instant, ascending sequence), so
- * an insertion sort costs about one comparison per entry. */
+/* Bucket b becomes the run (the drained run's block goes back to the pool), sorted. Its
+ * entries are in insertion order, which is nearly sorted already (same instant, ascending
+ * sequence), so an insertion sort costs about one comparison per entry. */
 static void pour(cs_engine *e, size_t b)
 {
-    size_t n = 0;
-    for (node *x = e->wheel[b]; x; x = x->next)
-        n++;
-    if (n > e->run_cap)
-        CS_GROW(e->run, e->run_cap, n);
-    size_t i = n;
-    node *x = e->wheel[b], *last = NULL;
-    while (x) {
-        e->run[--i] = x->e;
-        last = x;
-        x = x->next;
-    }
-    last->next = e->free_nodes; /* the whole list goes back to the free list */
-    e->free_nodes = e->wheel[b];
+    vec *v = e->wheel[b];
     e->wheel[b] = NULL;
     e->bits[b / 64] &= ~(1ull << (b % 64));
-    for (size_t k = 1; k < n; k++) {
-        entry v = e->run[k];
-        size_t j = k;
-        while (j > 0 && before(&v, &e->run[j - 1])) {
-            e->run[j] = e->run[j - 1];
-            j--;
-        }
-        e->run[j] = v;
-    }
+    vec_put(e, e->run);
+    e->run = v;
     e->run_i = 0;
-    e->run_n = n;
+    entry *a = v->a;
+    for (uint32_t k = 1; k < v->n; k++) {
+        if (!before(&a[k], &a[k - 1]))
+            continue;
+        entry x = a[k];
+        uint32_t j = k;
+        do {
+            a[j] = a[j - 1];
+            j--;
+        } while (j > 0 && before(&x, &a[j - 1]));
+        a[j] = x;
+    }
 }
 
-/* Moves the cursor to the earliest non-empty bucket (wheel or far heap) and pours that bucket
- * into the run. Returns false when the whole queue is empty. Only called with the run and
- * `cur` empty. */
+/* Moves the cursor to the earliest non-empty bucket (wheel or far heap) and makes that bucket
+ * the run. Returns false when the whole queue is empty. Only called with the run drained. */
 static bool advance(cs_engine *e)
 {
     if (e->n == 0)
@@ -268,40 +307,36 @@ static bool advance(cs_engine *e)
     cs_ps t_far = e->far.n ? (e->far.a[0].t >> BUCKET_SHIFT) << BUCKET_SHIFT : CS_PS_NEVER;
     cs_ps next = t_wheel < t_far ? t_wheel : t_far;
     e->cur_end = next + BUCKET_PS;
-    if (next == t_wheel)
+    if (next == t_wheel) {
         pour(e, b);
-    /* Far entries that the new horizon now covers move into the wheel (or into cur). */
+    } else {
+        e->run->n = 0;
+        e->run_i = 0;
+    }
+    /* Far entries that the new horizon now covers move into the wheel (or into the run). */
     cs_ps horizon = e->cur_end - BUCKET_PS + HORIZON_PS;
     while (e->far.n && e->far.a[0].t < horizon) {
         entry x = heap_pop(&e->far);
         if (x.t < e->cur_end)
-            heap_push(&e->cur, x);
+            run_insert(e, &x);
         else
-            wheel_put(e, x.t, x.key, x.ev);
+            wheel_put(e, &x);
     }
     return true;
 }
 
 /* The earliest entry (possibly stale), or NULL when the queue is empty. */
-static entry *peek(cs_engine *e)
+static inline entry *peek(cs_engine *e)
 {
-    while (e->run_i == e->run_n && e->cur.n == 0)
+    while (e->run_i == e->run->n)
         if (!advance(e))
             return NULL;
-    if (e->run_i == e->run_n)
-        return &e->cur.a[0];
-    if (e->cur.n && before(&e->cur.a[0], &e->run[e->run_i]))
-        return &e->cur.a[0];
-    return &e->run[e->run_i];
+    return &e->run->a[e->run_i];
 }
 
-/* Removes the entry peek returned. */
-static entry pop(cs_engine *e)
+static inline bool live(const entry *x)
 {
-    e->n--;
-    if (e->run_i < e->run_n && (!e->cur.n || !before(&e->cur.a[0], &e->run[e->run_i])))
-        return e->run[e->run_i++];
-    return heap_pop(&e->cur);
+    return x->fn || ((const cs_event *)x->obj)->key == x->key;
 }
 
 static uint64_t next_key(cs_engine *e, int prio)
@@ -310,33 +345,11 @@ static uint64_t next_key(cs_engine *e, int prio)
     return (p << 56) | (++e->seq & 0x00ffffffffffffffULL);
 }
 
-static cs_event *pool_get(cs_engine *e)
-{
-    if (!e->free_list) {
-        slab *s = cs_malloc(sizeof *s);
-        s->next = e->slabs;
-        e->slabs = s;
-        for (int i = SLAB_EVENTS - 1; i >= 0; i--) {
-            s->ev[i].next_free = e->free_list;
-            e->free_list = &s->ev[i];
-        }
-    }
-    cs_event *ev = e->free_list;
-    e->free_list = ev->next_free;
-    return ev;
-}
-
 void cs_engine_post(cs_engine *e, cs_ps t, int prio, cs_event_fn fn, void *ctx, void *ptr,
                     uint64_t arg)
 {
-    cs_event *ev = pool_get(e);
-    ev->fn = fn;
-    ev->ctx = ctx;
-    ev->ptr = ptr;
-    ev->arg = arg;
-    ev->pooled = true;
-    ev->key = next_key(e, prio);
-    push(e, t < e->head.now ? e->head.now : t, ev->key, ev);
+    entry x = {t < e->head.now ? e->head.now : t, next_key(e, prio), fn, ctx, ptr, arg};
+    push(e, &x);
 }
 
 void cs_event_init(cs_event *ev, cs_event_fn fn, void *ctx)
@@ -351,7 +364,8 @@ void cs_engine_arm(cs_engine *e, cs_event *ev, cs_ps t, int prio, void *ptr, uin
     ev->ptr = ptr;
     ev->arg = arg;
     ev->key = next_key(e, prio); /* any older entry of this event is now stale */
-    push(e, t < e->head.now ? e->head.now : t, ev->key, ev);
+    entry x = {t < e->head.now ? e->head.now : t, ev->key, NULL, ev, ptr, arg};
+    push(e, &x);
 }
 
 void cs_engine_cancel(cs_engine *e, cs_event *ev)
@@ -387,21 +401,22 @@ cs_status cs_engine_run(cs_engine *e, cs_ps until, cs_err *err)
         entry *top = peek(e);
         if (!top || top->t > until)
             break;
-        entry x = pop(e);
-        cs_event *ev = x.ev;
-        if (ev->key != x.key) /* cancelled or re-armed: stale entry */
-            continue;
-        e->head.now = x.t;
-        ev->key = 0;
-        e->events_run++;
-        cs_event_fn fn = ev->fn;
-        void *ctx = ev->ctx, *ptr = ev->ptr;
-        uint64_t arg = ev->arg;
-        if (ev->pooled) {
-            ev->next_free = e->free_list;
-            e->free_list = ev;
+        entry x = *top; /* the handler may insert into the run, moving it */
+        e->run_i++;
+        e->n--;
+        cs_event_fn fn = x.fn;
+        void *ctx = x.obj;
+        if (!fn) {
+            cs_event *ev = x.obj;
+            if (ev->key != x.key) /* cancelled or re-armed: stale entry */
+                continue;
+            ev->key = 0;
+            fn = ev->fn;
+            ctx = ev->ctx;
         }
-        fn(ctx, ptr, arg);
+        e->head.now = x.t;
+        e->events_run++;
+        fn(ctx, x.ptr, x.arg);
         if (--countdown == 0) {
             countdown = WATCH_EVERY;
             if (stalled(e)) {
@@ -430,8 +445,10 @@ uint64_t cs_engine_max_pending(const cs_engine *e) { return e->max_n; }
 cs_ps cs_engine_next_time(cs_engine *e)
 {
     entry *top;
-    while ((top = peek(e)) && top->ev->key != top->key)
-        pop(e);
+    while ((top = peek(e)) && !live(top)) {
+        e->run_i++;
+        e->n--;
+    }
     return top ? top->t : CS_PS_NEVER;
 }
 
@@ -466,27 +483,28 @@ void cs_engine_dump(cs_engine *e, cs_buf *out, int max_events)
 {
     entry *copy = cs_malloc((e->n ? e->n : 1) * sizeof *copy);
     size_t m = 0;
-    memcpy(copy, e->run + e->run_i, (e->run_n - e->run_i) * sizeof *copy);
-    m += e->run_n - e->run_i;
-    memcpy(copy + m, e->cur.a, e->cur.n * sizeof *copy);
-    m += e->cur.n;
+    memcpy(copy, e->run->a + e->run_i, (e->run->n - e->run_i) * sizeof *copy);
+    m += e->run->n - e->run_i;
     memcpy(copy + m, e->far.a, e->far.n * sizeof *copy);
     m += e->far.n;
     for (size_t b = 0; b < WHEEL; b++)
-        for (node *n = e->wheel[b]; n; n = n->next)
-            copy[m++] = n->e;
-    size_t live = 0;
+        if (e->wheel[b]) {
+            memcpy(copy + m, e->wheel[b]->a, e->wheel[b]->n * sizeof *copy);
+            m += e->wheel[b]->n;
+        }
+    size_t nlive = 0;
     for (size_t i = 0; i < m; i++)
-        live += copy[i].ev->key == copy[i].key;
+        nlive += live(&copy[i]);
     cs_buf_printf(out, "engine: now %" PRIu64 " ps, %" PRIu64 " events run, %zu pending\n",
-                  e->head.now, e->events_run, live);
+                  e->head.now, e->events_run, nlive);
     qsort(copy, m, sizeof *copy, cmp_entry);
     int shown = 0;
     for (size_t i = 0; i < m && shown < max_events; i++) {
-        if (copy[i].ev->key != copy[i].key)
+        if (!live(&copy[i]))
             continue;
+        const void *ctx = copy[i].fn ? copy[i].obj : ((const cs_event *)copy[i].obj)->ctx;
         cs_buf_printf(out, "  event t=%" PRIu64 " prio=%u unit=%s arg=%" PRIu64 "\n", copy[i].t,
-                      (unsigned)(copy[i].key >> 56), unit_of(e, copy[i].ev->ctx), copy[i].ev->arg);
+                      (unsigned)(copy[i].key >> 56), unit_of(e, ctx), copy[i].arg);
         shown++;
     }
     cs_free(copy);

@@ -5,8 +5,9 @@
  * any number of engines per process (one per thread is the usual pattern).
  *
  * Two kinds of events:
- *  - posted events (cs_engine_post): taken from the engine's pool, released after they fire;
- *    nothing is allocated per event once the pool has grown to the run's high-water mark;
+ *  - posted events (cs_engine_post): held by the queue itself (handler and payload in its
+ *    entry); nothing is allocated per event once the queue has grown to the run's high-water
+ *    mark;
  *  - embedded events (cs_event inside a component, cs_engine_arm): re-armed by their owner,
  *    cancellable (cs_engine_cancel) in O(1); a cancelled entry is skipped when it surfaces.
  *
@@ -104,11 +105,9 @@ typedef void (*cs_event_fn)(void *ctx, void *ptr, uint64_t arg);
 struct cs_event {
     cs_event_fn fn;
     void *ctx;
-    void *ptr;
-    uint64_t arg;
+    void *ptr;           /* as last armed */
+    uint64_t arg;        /* as last armed */
     uint64_t key;        /* internal: (priority, sequence) it was scheduled with; 0 = idle */
-    cs_event *next_free; /* internal: pool link */
-    bool pooled;         /* internal */
 };
 
 /* Priorities order events of equal time: lower first. Components use DEFAULT; the values

@@ -74,6 +74,24 @@ typedef struct fifo {
     uint32_t len;
 } fifo;
 
+/* A weight write waiting in a macro's queue. */
+typedef struct cim_wr {
+    uint64_t offset, bytes;
+    uint32_t seq, uses;
+    bool resident;
+} cim_wr;
+
+typedef struct cim_macro {
+    cim_wr *q;
+    size_t qn, qcap, qi;     /* queued writes, next one */
+    bool writing;
+    uint32_t seq, uses_left; /* the tile it holds and the requests still to serve with it */
+    bool has_tile;
+    uint32_t lines_left;     /* of the write in progress */
+    cs_ps t_end;
+    cs_req *wait_head;       /* requests for later tiles */
+} cim_macro;
+
 struct cs_l2 {
     cs_component base;
     cs_l2_params p;
@@ -92,6 +110,9 @@ struct cs_l2 {
     uint32_t nbuckets, mshr_used;
     cs_l2_counts c;
     cs_hist miss_latency;
+    cs_cim_group *cim;
+    cim_macro *cm;
+    uint32_t cim_macros;
 };
 
 static void push(fifo *q, cs_req *r)
@@ -366,12 +387,19 @@ static void wake_pipeline(cs_l2 *l2)
     cs_engine_arm(l2->base.eng, &l2->tag_ev, l2->tag_free, CS_PRIO_DEFAULT, NULL, 0);
 }
 
+static void cim_request(cs_l2 *l2, cs_req *r);
+
 static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
 {
     (void)in;
     (void)arg;
     cs_l2 *l2 = owner;
     cs_req *r = ptr;
+    if (r->kind == CS_REQ_CIM) {
+        cs_port_release(&l2->in);
+        cim_request(l2, r);
+        return;
+    }
     if (l2->p.ideal) {
         uint32_t n = cs_sectors_count(r->sectors);
         l2->c.tag++;
@@ -397,7 +425,162 @@ static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
     wake_pipeline(l2);
 }
 
+/* ---- CiM ---------------------------------------------------------------------------------- */
+
+enum { CIM_FETCH = UINT16_MAX - 1 }; /* src of the slice's own weight fetches */
+
+cs_ps cs_l2_occupy(void *ctx, uint32_t sub, cs_ps now, uint64_t cycles)
+{
+    (void)sub;
+    cs_l2 *l2 = ctx;
+    cs_ps start = now > l2->data_free ? now : l2->data_free;
+    l2->data_free = cs_clock_after(l2->clk, start, cycles);
+    l2->c.data_busy_cycles += cycles;
+    return l2->data_free;
+}
+
+static void cim_serve(cs_l2 *l2, uint32_t mi);
+
+static void cim_next_write(cs_l2 *l2, uint32_t mi)
+{
+    cim_macro *m = &l2->cm[mi];
+    if (m->writing || m->uses_left || m->qi == m->qn)
+        return;
+    cim_wr *w = &m->q[m->qi++];
+    if (w->resident || !w->bytes) { /* resident weights: only the uses are new */
+        m->seq = w->seq;
+        m->uses_left = w->uses;
+        m->has_tile = true;
+        cim_serve(l2, mi);
+        return;
+    }
+    m->writing = true;
+    m->has_tile = false;
+    uint64_t lines = (w->bytes + CS_LINE_BYTES - 1) / CS_LINE_BYTES, key0 = CS_L2_CIM_BASE_KEY + w->offset / CS_LINE_BYTES;
+    m->lines_left = (uint32_t)lines;
+    m->t_end = cs_engine_now(l2->base.eng);
+    for (uint64_t i = 0; i < lines; i++) {
+        uint64_t left = w->bytes - i * CS_LINE_BYTES;
+        uint32_t nsec = left >= CS_LINE_BYTES ? 4 : (uint32_t)((left + CS_SECTOR_BYTES - 1) / CS_SECTOR_BYTES);
+        cs_req *d = cs_req_alloc(l2->pool);
+        d->kind = CS_REQ_READ;
+        d->addr = cs_addrmap_line_addr(l2->map, l2->slice, key0 + i);
+        d->sectors = (uint8_t)((1u << nsec) - 1);
+        d->src = CIM_FETCH;
+        d->tag = mi;
+        d->t_issue = cs_engine_now(l2->base.eng);
+        to_dram(l2, d);
+    }
+}
+
+static void cim_written(void *ctx, void *ptr, uint64_t mi)
+{
+    (void)ptr;
+    cs_l2 *l2 = ctx;
+    cim_macro *m = &l2->cm[mi];
+    const cim_wr *w = &m->q[m->qi - 1];
+    m->writing = false;
+    m->has_tile = true;
+    m->seq = w->seq;
+    m->uses_left = w->uses;
+    cs_engine_progress(l2->base.eng);
+    cim_serve(l2, (uint32_t)mi);
+    cim_next_write(l2, (uint32_t)mi);
+}
+
+static void cim_fill(cs_l2 *l2, cs_req *d)
+{
+    uint32_t mi = d->tag;
+    cim_macro *m = &l2->cm[mi];
+    uint32_t n = cs_sectors_count(d->sectors);
+    l2->c.cim_fetch_sectors += n;
+    cs_ps end = cs_cim_write(l2->cim, mi, (uint64_t)n * CS_SECTOR_BYTES, cs_engine_now(l2->base.eng));
+    if (end > m->t_end)
+        m->t_end = end;
+    cs_req_free(l2->pool, d);
+    if (--m->lines_left == 0)
+        cs_engine_post(l2->base.eng, m->t_end, CS_PRIO_DEFAULT, cim_written, l2, NULL, mi);
+}
+
+/* Computes every waiting request the macro's current tile can serve. */
+static void cim_serve(cs_l2 *l2, uint32_t mi)
+{
+    cim_macro *m = &l2->cm[mi];
+    cs_req **link = &m->wait_head;
+    while (*link && m->uses_left && !m->writing && m->has_tile) {
+        cs_req *r = *link;
+        if (r->seq != m->seq) {
+            link = &r->next;
+            continue;
+        }
+        *link = r->next;
+        uint64_t macs;
+        cs_ps t = cs_cim_compute(l2->cim, mi, r->rows, r->k, r->n, cs_engine_now(l2->base.eng), &macs);
+        r->bytes = r->rows * r->n * 4;
+        l2->c.cim_requests++;
+        m->uses_left--;
+        respond(l2, r, t);
+    }
+    if (!m->uses_left)
+        cim_next_write(l2, mi);
+}
+
+static void cim_request(cs_l2 *l2, cs_req *r)
+{
+    CS_ASSERT(l2->cim && r->macro < l2->cim_macros);
+    cim_macro *m = &l2->cm[r->macro];
+    r->next = NULL;
+    cs_req **tail = &m->wait_head;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = r;
+    cs_engine_progress(l2->base.eng);
+    cim_serve(l2, r->macro);
+}
+
+void cs_l2_attach_cim(cs_l2 *l2, cs_cim_group *g)
+{
+    l2->cim = g;
+    l2->cim_macros = cs_cim_group_macros(g);
+    l2->cm = cs_calloc(l2->cim_macros, sizeof *l2->cm);
+}
+
+cs_status cs_l2_start_cim(cs_l2 *l2, cs_opsrc *src, uint32_t stream, cs_err *err)
+{
+    if (!l2->cim)
+        return cs_err_add(err, CS_FORMAT, "stream %u: error: CiM stream for slice %u, which has no macros", stream,
+                          l2->slice);
+    for (uint32_t i = 0; i < l2->cim_macros; i++) {
+        cim_macro *m = &l2->cm[i];
+        m->qn = m->qi = 0;
+        m->uses_left = 0;
+    }
+    for (uint64_t n = 0;; n++) {
+        cs_op op;
+        bool eof;
+        cs_status st = cs_opsrc_next(src, stream, &op, &eof, err);
+        if (st != CS_OK)
+            return st;
+        if (eof)
+            break;
+        if (op.kind != CS_OP_CIM_WRITE || op.x >= l2->cim_macros || op.addr % CS_LINE_BYTES)
+            return cs_err_add(err, CS_FORMAT,
+                              "stream %u op %llu: error: a slice controller stream holds only CIM_WRITE ops to its "
+                              "%u macros at 128-byte offsets (got %s to macro %u)",
+                              stream, (unsigned long long)n, l2->cim_macros, cs_op_kind_name(op.kind), op.x);
+        cim_macro *m = &l2->cm[op.x];
+        CS_GROW(m->q, m->qcap, m->qn + 1);
+        m->q[m->qn++] = (cim_wr){.offset = op.addr, .bytes = (uint64_t)op.rows * op.row_bytes, .seq = op.tag,
+                                 .uses = op.local, .resident = (op.flags & CS_OPF_ACCUM) != 0};
+    }
+    for (uint32_t i = 0; i < l2->cim_macros; i++)
+        cim_next_write(l2, i);
+    return CS_OK;
+}
+
 /* ---- fills from DRAM ---------------------------------------------------------------------- */
+
+static void cim_fill(cs_l2 *l2, cs_req *d);
 
 static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
 {
@@ -409,6 +592,10 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
     cs_port_release(&l2->mem_in);
     if (d->kind != CS_REQ_READ) { /* an acknowledged write: nothing waits on it */
         cs_req_free(l2->pool, d);
+        return;
+    }
+    if (d->src == CIM_FETCH) {
+        cim_fill(l2, d);
         return;
     }
     int32_t idx = (int32_t)d->tag;
@@ -489,6 +676,9 @@ void cs_l2_flush(cs_l2 *l2)
 static bool l2_busy(const void *self)
 {
     const cs_l2 *l2 = self;
+    for (uint32_t i = 0; i < l2->cim_macros; i++)
+        if (l2->cm[i].writing || l2->cm[i].wait_head)
+            return true;
     return l2->inq.len || l2->outq.len || l2->memq.len || l2->mshr_used;
 }
 
@@ -555,6 +745,9 @@ cs_status cs_l2_create(cs_engine *eng, const char *name, uint32_t slice, const c
     cs_stats_counter(st, NAME("dram_bytes_read"), "bytes", "bytes requested from DRAM", &l2->c.dram_bytes_read);
     cs_stats_counter(st, NAME("dram_bytes_written"), "bytes", "bytes written to DRAM", &l2->c.dram_bytes_written);
     cs_stats_counter(st, NAME("data_busy_cycles"), "cycles", "data-array port busy", &l2->c.data_busy_cycles);
+    cs_stats_counter(st, NAME("cim_fetch_sectors"), "sectors", "CiM weight sectors fetched from DRAM",
+                     &l2->c.cim_fetch_sectors);
+    cs_stats_counter(st, NAME("cim_requests"), "requests", "CiM compute requests served", &l2->c.cim_requests);
     cs_stats_hist(st, NAME("miss_latency"), "cycles", "DRAM round trip of a miss", &l2->miss_latency);
 #undef NAME
     cs_stats_instance(st, "l2", name);
@@ -567,6 +760,10 @@ void cs_l2_destroy(cs_l2 *l2)
     if (!l2)
         return;
     cs_tags_destroy(l2->tags);
+    for (uint32_t i = 0; i < l2->cim_macros; i++)
+        cs_free(l2->cm[i].q);
+    cs_free(l2->cm);
+    cs_cim_group_destroy(l2->cim);
     cs_free(l2->mshrs);
     cs_free(l2->bucket);
     cs_component_fini(&l2->base);

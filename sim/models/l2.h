@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #include "addrmap.h"
+#include "cim.h"
+#include "opsrc.h"
 #include "cfg.h"
 #include "component.h"
 #include "port.h"
@@ -64,6 +66,24 @@ cs_port *cs_l2_mem_out(cs_l2 *l2); /* requests to the DRAM channel */
 cs_port *cs_l2_mem_in(cs_l2 *l2);  /* responses from the DRAM channel */
 cs_component *cs_l2_component(cs_l2 *l2);
 
+/* ---- CiM (L2-level placement) ------------------------------------------------------------
+ * Macros in the slice. Their weights come from the slice's own DRAM channel (a CiM-aware
+ * layout: a slice's weight region is the range of its line keys from CS_L2_CIM_BASE_KEY), and
+ * are written by the slice's controller stream: CIM_WRITE x=macro addr=byte offset in the
+ * region (a multiple of 128) rows x row_bytes = tile bytes, tag = the tile's sequence number,
+ * local = how many compute requests will use it (the macro moves on to its next tile after
+ * them); flag CS_OPF_ACCUM: the tile is already resident (no data moves). SMs send CS_REQ_CIM
+ * requests carrying the inputs; a request waits until its macro holds tile `seq`, computes,
+ * and returns rows x n 4-byte partial sums. */
+#define CS_L2_CIM_BASE_KEY (1ull << 40)
+/* The slice owns g from now on. */
+void cs_l2_attach_cim(cs_l2 *l2, cs_cim_group *g);
+/* Starts this slice's CiM controller stream for a kernel (reads its ops; the stream is short).
+ * Returns CS_FORMAT (message in err) if the stream is malformed. */
+cs_status cs_l2_start_cim(cs_l2 *l2, cs_opsrc *src, uint32_t stream, cs_err *err);
+/* Host function for the macro group: reserves the slice's data port. */
+cs_ps cs_l2_occupy(void *l2, uint32_t sub, cs_ps now, uint64_t cycles);
+
 /* ---- run / query -------------------------------------------------------------------------- */
 /* Writes back every dirty line and invalidates the slice. */
 void cs_l2_flush(cs_l2 *l2);
@@ -74,6 +94,8 @@ typedef struct cs_l2_counts {
     uint64_t bytes_in, bytes_out;           /* data to/from the crossbar side */
     uint64_t dram_bytes_read, dram_bytes_written;
     uint64_t data_busy_cycles;
+    uint64_t cim_fetch_sectors;             /* weight sectors fetched from DRAM for CiM */
+    uint64_t cim_requests;                  /* CiM compute requests served */
 } cs_l2_counts;
 const cs_l2_counts *cs_l2_get_counts(const cs_l2 *l2);
 

@@ -27,6 +27,7 @@ typedef enum {
     CS_REQ_READ = 0,
     CS_REQ_WRITE = 1,     /* data travels with the request */
     CS_REQ_REDUCE = 2,    /* read-modify-write at the L2 (atomic add of partial sums) */
+    CS_REQ_CIM = 3,       /* inputs for a CiM macro in an L2 slice; partial sums come back */
     CS_REQ_KIND_COUNT
 } cs_req_kind;
 
@@ -42,6 +43,11 @@ typedef struct cs_req {
     void *ctx;            /* originator's */
     cs_ps t_issue;        /* when the originator issued it (latency statistics) */
     struct cs_req *next;  /* free for the holder (queues, MSHR chains, the pool) */
+    /* CS_REQ_CIM only: target slice and macro, the tile sequence number the macro must hold,
+     * the work (rows x k inputs against k x n weights) and the payload on the wire now
+     * (inputs going down, 4-byte partial sums coming back). */
+    uint16_t dst, macro;
+    uint32_t seq, rows, k, n, bytes;
 } cs_req;
 
 /* Sectors set in a mask (4 bits; no library call on targets without popcnt). */
@@ -59,6 +65,8 @@ static inline uint32_t cs_req_data_bytes(const cs_req *r)
 /* Bytes the request occupies on a link in its current direction. */
 static inline uint32_t cs_req_wire_bytes(const cs_req *r)
 {
+    if (r->kind == CS_REQ_CIM)
+        return r->bytes ? r->bytes : CS_REQ_HEADER_BYTES;
     bool carries_data = r->is_resp ? r->kind == CS_REQ_READ : r->kind != CS_REQ_READ;
     return carries_data ? cs_req_data_bytes(r) : CS_REQ_HEADER_BYTES;
 }

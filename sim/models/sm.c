@@ -45,7 +45,16 @@ const cs_cfg_schema cs_sm_schema =
 enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2 };
 enum { W_FREE, W_READY, W_BLOCKED, W_BAR, W_DRAIN, W_DONE };
 enum { B_NONE, B_LDS, B_MMA, B_LSU, B_CP, B_CIM };
-enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3 };
+enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMIN = 5, CLS_CIMREQ = 6 };
+
+/* A CiM op in flight: a weight write (lines landing one by one), a MAC whose inputs come from
+ * memory, or a MAC sent to an L2 slice. Indexed by the payload bits of the request tag. */
+typedef struct cim_job {
+    uint32_t warp, macro, lines_left;
+    cs_ps t_end;
+    cs_op op;
+    int32_t next_free;
+} cim_job;
 
 typedef struct grp {
     uint32_t tag, count;
@@ -83,6 +92,7 @@ typedef struct lsu_op {
     uint32_t warp, cls;
     uint32_t row;         /* next row to coalesce */
     uint64_t next_addr;   /* next byte of that row */
+    uint32_t job;         /* CiM job of the CLS_CIM* classes */
 } lsu_op;
 
 struct cs_sm {
@@ -96,7 +106,15 @@ struct cs_sm {
     cs_req_pool *pool;
     cs_smem *smem;
     cs_port req_out, resp_in;
-    cs_sm_cim *cim;
+    /* CiM: local macros (rf, smem) or remote ones (l2) */
+    cs_cim_group *cim;
+    uint32_t cim_macros;          /* local macros, or macros per slice when remote */
+    uint32_t cim_slices;          /* > 0: remote (L2) CiM */
+    uint32_t *wr_pending;         /* per local macro: weight writes not finished */
+    uint32_t *mac_pending;        /* per local macro: MACs not finished */
+    cim_job *jobs;
+    size_t njobs, jobs_cap;
+    int32_t free_job;
     /* stream */
     cs_opsrc *src;
     uint32_t stream;
@@ -297,10 +315,27 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
             return *why = "empty MMA", false;
         return true;
     case CS_OP_CIM_WRITE:
-    case CS_OP_CIM_MAC:
     case CS_OP_CIM_READ:
         if (!sm->cim)
-            return *why = "CiM op but no CiM unit at this SM", false;
+            return *why = "CiM op but no CiM macros at this SM", false;
+        if (op->x >= sm->cim_macros)
+            return *why = "macro index beyond the SM's macros", false;
+        if (op->kind == CS_OP_CIM_WRITE && (!op->rows || !op->row_bytes))
+            return *why = "empty weight write", false;
+        return true;
+    case CS_OP_CIM_MAC:
+        if (!sm->cim && !sm->cim_slices)
+            return *why = "CiM op but no CiM macros at this SM or in L2", false;
+        if (op->x >= (sm->cim_slices ? sm->cim_slices * sm->cim_macros : sm->cim_macros))
+            return *why = "macro index beyond the CiM macros", false;
+        if (!op->rows || !op->row_bytes || !op->stride)
+            return *why = "empty CiM MAC", false;
+        if (sm->cim && ((uint64_t)op->row_bytes > cs_cim_tile_k(cs_cim_group_prim(sm->cim)) ||
+                        (uint64_t)op->stride > cs_cim_tile_n(cs_cim_group_prim(sm->cim))))
+            return *why = "CiM MAC larger than the macro's weight tile", false;
+        if ((op->flags & CS_OPF_FROM_SMEM) &&
+            (uint64_t)op->local + (uint64_t)(op->rows - 1) * op->tag + op->row_bytes > c->smem)
+            return *why = "CiM inputs beyond the CTA's shared memory", false;
         return true;
     default:
         return *why = "op kind not valid inside a CTA", false;
@@ -437,7 +472,40 @@ static void mma_done(void *ctx, void *ptr, uint64_t arg)
         try_finish(sm, w);
 }
 
-void cs_sm_cim_done(cs_sm *sm, uint32_t wi)
+/* ---- CiM ---------------------------------------------------------------------------------- */
+
+static void arm_lsu(cs_sm *sm);
+static bool block(warp *w, int reason);
+static uint32_t lines_of(const cs_op *op);
+
+static uint32_t job_get(cs_sm *sm)
+{
+    if (sm->free_job < 0) {
+        CS_GROW(sm->jobs, sm->jobs_cap, sm->njobs + 1);
+        sm->jobs[sm->njobs].next_free = -1;
+        sm->free_job = (int32_t)sm->njobs++;
+        CS_ASSERT(sm->njobs < (1u << 20)); /* the request tag holds 20 bits of job index */
+    }
+    uint32_t j = (uint32_t)sm->free_job;
+    sm->free_job = sm->jobs[j].next_free;
+    return j;
+}
+
+static void job_put(cs_sm *sm, uint32_t j)
+{
+    sm->jobs[j].next_free = sm->free_job;
+    sm->free_job = (int32_t)j;
+}
+
+static void wake_cim_waiters(cs_sm *sm)
+{
+    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
+        if (sm->warps[i].blocked_on == B_CIM)
+            wake(sm, &sm->warps[i], now_of(sm));
+}
+
+/* A CiM op of warp wi completes now. */
+static void cim_op_done(cs_sm *sm, uint32_t wi)
 {
     warp *w = &sm->warps[wi];
     CS_ASSERT(w->cim_pending > 0);
@@ -445,15 +513,141 @@ void cs_sm_cim_done(cs_sm *sm, uint32_t wi)
     cs_engine_progress(sm->base.eng);
     if (w->blocked_on == B_MMA && w->cim_pending == 0)
         wake(sm, w, now_of(sm));
+    wake_cim_waiters(sm);
     if (w->state == W_DRAIN)
         try_finish(sm, w);
 }
 
-void cs_sm_cim_ready(cs_sm *sm)
+static void write_done(void *ctx, void *ptr, uint64_t j)
 {
-    for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
-        if (sm->warps[i].blocked_on == B_CIM)
-            wake(sm, &sm->warps[i], now_of(sm));
+    (void)ptr;
+    cs_sm *sm = ctx;
+    cim_job *jb = &sm->jobs[j];
+    sm->wr_pending[jb->macro]--;
+    uint32_t wi = jb->warp;
+    job_put(sm, (uint32_t)j);
+    cim_op_done(sm, wi);
+}
+
+static void mac_done(void *ctx, void *ptr, uint64_t arg)
+{
+    (void)ptr;
+    cs_sm *sm = ctx;
+    uint32_t wi = (uint32_t)(arg >> 32), macro = (uint32_t)arg;
+    sm->mac_pending[macro]--;
+    cim_op_done(sm, wi);
+}
+
+/* Starts a local MAC whose inputs are available at t_in. */
+static void mac_start(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps t_in)
+{
+    uint64_t macs = 0;
+    cs_ps end = cs_cim_compute(sm->cim, op->x, op->rows, op->row_bytes, op->stride, t_in, &macs);
+    cs_engine_post(sm->base.eng, end, CS_PRIO_DEFAULT, mac_done, sm, NULL, (uint64_t)wi << 32 | op->x);
+}
+
+/* Queues an LSU op moving a block for a CiM job (weights to a macro, inputs to a macro, or a
+ * request to an L2 slice). */
+static void lsu_push_cim(cs_sm *sm, uint32_t wi, uint32_t cls, uint32_t job, uint64_t addr, uint32_t rows,
+                         uint32_t row_bytes, uint32_t stride)
+{
+    lsu_op *l = &sm->lsu[(sm->lsu_head + sm->lsu_len++) % sm->lsu_cap];
+    memset(&l->op, 0, sizeof l->op);
+    l->op.addr = addr;
+    l->op.rows = rows;
+    l->op.row_bytes = row_bytes;
+    l->op.stride = stride;
+    l->warp = wi;
+    l->cls = cls;
+    l->row = 0;
+    l->next_addr = addr;
+    l->job = job;
+    arm_lsu(sm);
+}
+
+static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
+{
+    warp *w = &sm->warps[wi];
+    if (op->kind == CS_OP_CIM_READ) {
+        if (sm->mac_pending[op->x])
+            return block(w, B_CIM);
+        /* accumulate 4-byte partial sums into the register file (read-modify-write) */
+        uint64_t words = (uint64_t)op->rows * op->row_bytes / 4;
+        sm->c.rf_read += words;
+        sm->c.rf_write += words;
+        uint32_t sp = cs_cim_group_sub(sm->cim, op->x) % (uint32_t)sm->p.subpartitions;
+        cs_ps t = cs_sm_rf_occupy(sm, sp, now, (2 * words * 4 + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle);
+        w->ready_at = t > now ? t : now;
+        return true;
+    }
+    if (sm->lsu_len == sm->lsu_cap && (op->kind == CS_OP_CIM_WRITE || !(op->flags & CS_OPF_FROM_SMEM) || sm->cim_slices))
+        return block(w, B_LSU);
+    if (op->kind == CS_OP_CIM_WRITE) {
+        uint32_t j = job_get(sm);
+        cim_job *jb = &sm->jobs[j];
+        *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1};
+        sm->wr_pending[op->x]++;
+        lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride);
+        w->cim_pending++;
+        return true;
+    }
+    /* CIM_MAC */
+    if (sm->cim_slices) { /* L2 CiM: read the inputs, send them to the slice */
+        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
+        cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + 127) / 128), bytes, false);
+        uint32_t j = job_get(sm);
+        sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1};
+        lsu_push_cim(sm, wi, CLS_CIMREQ, j, 0, 1, 0, 0);
+        w->cim_pending++;
+        return true;
+    }
+    if (sm->wr_pending[op->x])
+        return block(w, B_CIM);
+    sm->mac_pending[op->x]++;
+    w->cim_pending++;
+    if (op->flags & CS_OPF_FROM_SMEM) {
+        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
+        cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + 127) / 128), bytes, false);
+        mac_start(sm, wi, op, t);
+        return true;
+    }
+    cs_op in = *op; /* inputs come from memory: rows x k bytes at pitch tag */
+    in.stride = op->tag;
+    uint32_t j = job_get(sm);
+    sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1};
+    lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, op->row_bytes, op->tag);
+    return true;
+}
+
+/* A line (or an L2 CiM response) for CiM job j arrived. */
+static void cim_response(cs_sm *sm, cs_req *r, uint32_t cls, uint32_t j, cs_ps now)
+{
+    cim_job *jb = &sm->jobs[j];
+    if (cls == CLS_CIMREQ) {
+        uint64_t words = (uint64_t)r->rows * r->n; /* 4-byte partial sums, accumulated */
+        sm->c.rf_read += words;
+        sm->c.rf_write += words;
+        uint32_t wi = jb->warp;
+        job_put(sm, j);
+        cim_op_done(sm, wi);
+        return;
+    }
+    uint32_t bytes = cs_req_data_bytes(r);
+    if (cls == CLS_CIMW) {
+        cs_ps end = cs_cim_write(sm->cim, jb->macro, bytes, now);
+        if (end > jb->t_end)
+            jb->t_end = end;
+        if (--jb->lines_left == 0)
+            cs_engine_post(sm->base.eng, jb->t_end > now ? jb->t_end : now, CS_PRIO_DEFAULT, write_done, sm, NULL, j);
+        return;
+    }
+    /* CLS_CIMIN: compute once every input line has landed */
+    if (--jb->lines_left == 0) {
+        uint32_t wi = jb->warp;
+        cs_op op = jb->op;
+        job_put(sm, j);
+        mac_start(sm, wi, &op, now);
+    }
 }
 
 /* ---- LSU ---------------------------------------------------------------------------------- */
@@ -497,6 +691,33 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
         }
         lsu_op *l = &sm->lsu[sm->lsu_head];
         const cs_op *op = &l->op;
+        if (l->cls == CLS_CIMREQ) { /* one message carrying a MAC's inputs to an L2 slice */
+            const cim_job *jb = &sm->jobs[l->job];
+            cs_req *r = cs_req_alloc(sm->pool);
+            r->kind = CS_REQ_CIM;
+            r->src = (uint16_t)sm->index;
+            r->dst = (uint16_t)(jb->op.x / sm->cim_macros);
+            r->macro = (uint16_t)(jb->op.x % sm->cim_macros);
+            r->seq = (uint32_t)jb->op.addr;
+            r->rows = jb->op.rows;
+            r->k = jb->op.row_bytes;
+            r->n = jb->op.stride;
+            r->bytes = jb->op.rows * jb->op.row_bytes;
+            r->tag = l->warp | (CLS_CIMREQ << 8) | (l->job << 12);
+            cs_ps t = jb->t_end > sm->lsu_slot ? jb->t_end : sm->lsu_slot; /* after the inputs are read */
+            r->t_issue = t;
+            sm->c.cim_macs_remote += (uint64_t)r->rows * r->k * r->n;
+            bool sent = cs_port_try_send_at(&sm->req_out, t, r, 0, cs_req_wire_bytes(r));
+            CS_ASSERT(sent);
+            sm->outstanding++;
+            sm->lsu_slot = after(sm, sm->lsu_slot, 1);
+            sm->lsu_head = (sm->lsu_head + 1) % sm->lsu_cap;
+            sm->lsu_len--;
+            for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
+                if (sm->warps[i].blocked_on == B_LSU)
+                    wake(sm, &sm->warps[i], now);
+            continue;
+        }
         uint64_t row_end = op->addr + (uint64_t)l->row * op->stride + op->row_bytes;
         uint64_t a = l->next_addr, line = a & ~(uint64_t)(CS_LINE_BYTES - 1);
         uint64_t end = row_end < line + CS_LINE_BYTES ? row_end : line + CS_LINE_BYTES;
@@ -508,7 +729,8 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
         r->sectors = sectors;
         r->kind = l->cls == CLS_STG ? CS_REQ_WRITE : l->cls == CLS_RED ? CS_REQ_REDUCE : CS_REQ_READ;
         r->src = (uint16_t)sm->index;
-        r->tag = l->warp | (l->cls << 8) | ((l->cls == CLS_CP ? op->tag & 0xfffffu : 0) << 12);
+        uint32_t payload = l->cls == CLS_CP ? op->tag & 0xfffffu : l->cls >= CLS_CIMW ? l->job : 0;
+        r->tag = l->warp | (l->cls << 8) | (payload << 12);
         r->t_issue = sm->lsu_slot;
         uint32_t bytes = cs_req_data_bytes(r);
         if (r->kind == CS_REQ_READ) {
@@ -564,12 +786,20 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
     uint32_t wi = r->tag & 0xff, cls = (r->tag >> 8) & 0xf, tag = r->tag >> 12;
     warp *w = &sm->warps[wi];
     uint32_t bytes = cs_req_data_bytes(r);
+    cs_engine_progress(sm->base.eng);
+    if (cls >= CLS_CIMW) {
+        if (cls != CLS_CIMREQ)
+            sm->c.bytes_returned += bytes;
+        cim_response(sm, r, cls, tag, now);
+        cs_req_free(sm->pool, r);
+        arm_lsu(sm);
+        return;
+    }
     if (r->kind == CS_REQ_READ)
         sm->c.bytes_returned += bytes;
     else
         sm->c.bytes_acked += bytes;
     cs_req_free(sm->pool, r);
-    cs_engine_progress(sm->base.eng);
     if (cls == CLS_CP) {
         cs_ps t = cs_smem_access(sm->smem, now, (bytes + CS_LINE_BYTES - 1) / CS_LINE_BYTES, bytes, true);
         group_dec(w, tag);
@@ -698,10 +928,13 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
     case CS_OP_CIM_WRITE:
     case CS_OP_CIM_MAC:
     case CS_OP_CIM_READ:
-        if (!sm->cim->vt->issue(sm->cim, w->sp, wi, op))
-            return block(w, B_CIM);
-        w->cim_pending++;
-        break;
+        if (!cim_issue(sm, wi, op, now))
+            return false;
+        w->pc++;
+        sm->c.ops++;
+        if (w->ready_at <= now)
+            w->ready_at = after(sm, now, 1);
+        return true;
     default:
         CS_ASSERT(!"op kind rejected at fetch");
     }
@@ -812,6 +1045,7 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
         sm->rf_bytes_per_cycle = (uint64_t)rf->bank_bytes;
     sm->lsu_cap = (uint32_t)p->lsu_queue;
     sm->lsu = cs_calloc(sm->lsu_cap, sizeof *sm->lsu);
+    sm->free_job = -1;
     cs_event_init(&sm->lsu_ev, lsu_run, sm);
 #define NAME(s) (snprintf(buf, sizeof buf, "%s.%s", name, s), buf)
     cs_stats_counter(st, NAME("ops"), "ops", "ops issued", &sm->c.ops);
@@ -830,6 +1064,8 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     cs_stats_counter(st, NAME("bytes_acked"), "bytes", "stored bytes acknowledged", &sm->c.bytes_acked);
     cs_stats_counter(st, NAME("lines_read"), "lines", "line read requests", &sm->c.lines_read);
     cs_stats_counter(st, NAME("lines_written"), "lines", "line write/reduce requests", &sm->c.lines_written);
+    cs_stats_counter(st, NAME("cim_macs_remote"), "MACs", "MACs of the L2 CiM requests this SM sent",
+                     &sm->c.cim_macs_remote);
     cs_stats_counter(st, NAME("lsu_stall_cycles"), "events", "LSU found max_outstanding lines in flight",
                      &sm->c.lsu_stall_cycles);
     for (int64_t s = 0; s < p->subpartitions; s++) {
@@ -855,6 +1091,10 @@ void cs_sm_destroy(cs_sm *sm)
     cs_free(sm->warps);
     cs_free(sm->ctas);
     cs_free(sm->lsu);
+    cs_free(sm->jobs);
+    cs_free(sm->wr_pending);
+    cs_free(sm->mac_pending);
+    cs_cim_group_destroy(sm->cim);
     cs_smem_destroy(sm->smem);
     cs_component_fini(&sm->base);
     cs_free(sm);
@@ -864,7 +1104,19 @@ cs_port *cs_sm_req_out(cs_sm *sm) { return &sm->req_out; }
 cs_port *cs_sm_resp_in(cs_sm *sm) { return &sm->resp_in; }
 cs_component *cs_sm_component(cs_sm *sm) { return &sm->base; }
 cs_smem *cs_sm_smem(cs_sm *sm) { return sm->smem; }
-void cs_sm_attach_cim(cs_sm *sm, cs_sm_cim *cim) { sm->cim = cim; }
+void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g)
+{
+    sm->cim = g;
+    sm->cim_macros = cs_cim_group_macros(g);
+    sm->wr_pending = cs_calloc(sm->cim_macros, sizeof *sm->wr_pending);
+    sm->mac_pending = cs_calloc(sm->cim_macros, sizeof *sm->mac_pending);
+}
+
+void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice)
+{
+    sm->cim_slices = slices;
+    sm->cim_macros = macros_per_slice;
+}
 void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
 {
     sm->on_done = fn;

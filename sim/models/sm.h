@@ -18,7 +18,11 @@
  *    crossbar port has credit. Copy data landing in shared memory takes bank-pipeline time.
  *  - A warp finishes when its ops are issued and its loads, MMAs, copies and stores are done;
  *    a CTA when all its warps are; the SM when its stream is exhausted and its CTAs done.
- * CiM ops (CIM_*) are executed by an attached CiM unit (cim.h) when one is present.
+ * CiM ops (docs/model.md, "CiM"): CIM_WRITE fetches a weight tile through the LSU and writes
+ * each line into the macro as it lands; CIM_MAC waits for the macro's pending writes, reads
+ * its inputs from shared memory (or fetches them from memory) and computes; CIM_READ waits for
+ * the warp's MACs on that macro and accumulates the partial sums in the register file. With
+ * L2 CiM, CIM_MAC sends the inputs to the slice and completes when the partial sums return.
  */
 #ifndef CS_SM_H
 #define CS_SM_H
@@ -27,6 +31,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "cim.h"
 #include "component.h"
 #include "opsrc.h"
 #include "port.h"
@@ -60,21 +65,9 @@ typedef struct cs_sm_counts {
     uint64_t bytes_returned, bytes_acked;  /* global memory, delivered to this SM */
     uint64_t lines_read, lines_written;
     uint64_t tc_busy_cycles[8];            /* per sub-partition (up to 8) */
+    uint64_t cim_macs_remote;              /* MACs of L2 CiM requests this SM issued */
     uint64_t lsu_stall_cycles;
 } cs_sm_counts;
-
-/* A CiM unit attached to the SM (register-file or shared-memory level) implements this: the SM
- * hands it the CiM ops of a warp and gets a completion callback (cim.c). */
-typedef struct cs_sm_cim cs_sm_cim;
-typedef struct cs_sm_cim_vt {
-    /* Starts op for warp `warp_id` (SM-wide slot) of sub-partition sp; returns false if the
-     * unit cannot accept it now (the warp retries when cs_sm_cim_ready is called). */
-    bool (*issue)(cs_sm_cim *cim, uint32_t sp, uint32_t warp_id, const cs_op *op);
-    bool (*busy)(const cs_sm_cim *cim);
-} cs_sm_cim_vt;
-struct cs_sm_cim {
-    const cs_sm_cim_vt *vt;
-};
 
 /* ---- create / destroy --------------------------------------------------------------------- */
 cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const cs_sm_params *p,
@@ -88,15 +81,15 @@ cs_port *cs_sm_req_out(cs_sm *sm);  /* line requests to the crossbar */
 cs_port *cs_sm_resp_in(cs_sm *sm);  /* responses from the crossbar */
 cs_component *cs_sm_component(cs_sm *sm);
 cs_smem *cs_sm_smem(cs_sm *sm);
-void cs_sm_attach_cim(cs_sm *sm, cs_sm_cim *cim);
+/* Register-file or shared-memory CiM: the macros of this SM (the SM owns the group after
+ * this call). CIM_* ops of the SM's streams drive it. */
+void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g);
+/* L2 CiM: CIM_MAC ops are sent to macro x mod macros_per_slice of slice x / macros_per_slice. */
+void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice);
 
 /* ---- run ---------------------------------------------------------------------------------- */
 /* Starts executing stream `stream` of src (the SM does not own src). */
 void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream);
-/* Completion of a CiM op issued through the attached unit, at the current time. */
-void cs_sm_cim_done(cs_sm *sm, uint32_t warp_id);
-/* The CiM unit can accept work again: warps waiting on it retry. */
-void cs_sm_cim_ready(cs_sm *sm);
 /* Reserves the sub-partition's register-file banks for `cycles` (a CiM macro at RF level);
  * returns when the reservation ends. */
 cs_ps cs_sm_rf_occupy(cs_sm *sm, uint32_t sp, cs_ps now, uint64_t cycles);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "alloc.h"
+#include "check.h"
 
 static const cs_cfg_key xbar_keys[] = {
     CS_CFG_K(cs_xbar_params, latency_cycles, "latency", CS_CFG_INT, false, "20", 0, 100000, "cycles",
@@ -78,7 +79,8 @@ static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
     cs_xbar *x = owner;
     cs_req *r = ptr;
     r->hop = (uint16_t)in->id;
-    uint32_t s = cs_addrmap_slice(x->map, r->addr);
+    uint32_t s = r->kind == CS_REQ_CIM ? r->dst : cs_addrmap_slice(x->map, r->addr);
+    CS_ASSERT(s < x->nslice); /* SMs check CiM targets when they read their ops */
     push(&x->to_slice[s], r);
     x->queued++;
     drain(x, &x->to_slice[s], &x->req_out[s], x->req_in);

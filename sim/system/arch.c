@@ -42,6 +42,19 @@ static const cs_cfg_key run_keys[] = {
 static const cs_cfg_schema run_schema =
     CS_CFG_SCHEMA("run", cs_arch_run, run_keys, NULL, "Run settings.");
 
+static const cs_cfg_key cim_keys[] = {
+    CS_CFG_K(cs_arch_cim, replace_rf_bytes, "replace_rf", CS_CFG_BYTES, false, "32KiB", 0, 1e9, "bytes",
+             "register-file storage per sub-partition that CiM macros may replace (iso-area, iso-capacity)"),
+    CS_CFG_K(cs_arch_cim, replace_smem_bytes, "replace_smem", CS_CFG_BYTES, false, "64KiB", 0, 1e9, "bytes",
+             "shared-memory storage per SM that CiM macros may replace"),
+    CS_CFG_K(cs_arch_cim, replace_l2_bytes, "replace_l2", CS_CFG_BYTES, false, "256KiB", 0, 1e12, "bytes",
+             "L2 storage per slice that CiM macros may replace"),
+    CS_CFG_K(cs_arch_cim, l2_banks, "l2_banks", CS_CFG_INT, false, "16", 1, 4096, "banks",
+             "banks of an L2 slice's data array; a computing macro holds one of them"),
+};
+static const cs_cfg_schema cim_schema =
+    CS_CFG_SCHEMA("cim", cs_arch_cim, cim_keys, NULL, "How much of each level CiM placements may take.");
+
 static void check_arch(const void *params, cs_cfg_check *chk)
 {
     const cs_arch *a = params;
@@ -73,6 +86,7 @@ static const cs_cfg_key arch_keys[] = {
     CS_CFG_G(cs_arch, energy, "energy", &energy_schema, "energy table"),
     CS_CFG_G(cs_arch, mapper, "mapper", &mapper_schema, "baseline mapping overrides"),
     CS_CFG_G(cs_arch, run, "run", &run_schema, "run settings"),
+    CS_CFG_G(cs_arch, cim, "cim", &cim_schema, "CiM placement budgets"),
 };
 const cs_cfg_schema cs_arch_schema =
     CS_CFG_SCHEMA("arch", cs_arch, arch_keys, check_arch, "An architecture file: the whole GPU.");

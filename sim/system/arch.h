@@ -36,6 +36,13 @@ typedef struct cs_arch_run {
     bool flush_l2;
 } cs_arch_run;
 
+typedef struct cs_arch_cim {
+    uint64_t replace_rf_bytes;    /* storage CiM may take in each sub-partition register file */
+    uint64_t replace_smem_bytes;  /* in each SM's shared memory */
+    uint64_t replace_l2_bytes;    /* in each L2 slice */
+    int64_t l2_banks;             /* banks of a slice's data array (a busy macro holds one) */
+} cs_arch_cim;
+
 typedef struct cs_arch {
     char *name;
     char *description;
@@ -50,6 +57,7 @@ typedef struct cs_arch {
     cs_arch_energy energy;
     cs_arch_mapper mapper;
     cs_arch_run run;
+    cs_arch_cim cim;
 } cs_arch;
 
 extern const cs_cfg_schema cs_arch_schema;

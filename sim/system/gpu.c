@@ -72,7 +72,49 @@ void cs_gpu_destroy(cs_gpu *g)
     cs_free(g);
 }
 
-cs_status cs_gpu_create(const cs_arch *a, cs_gpu **out, cs_err *err)
+/* Host functions of the macro groups: the macros share the banks of their level. */
+static cs_ps rf_host(void *sm, uint32_t sub, cs_ps now, uint64_t cycles)
+{
+    return cs_sm_rf_occupy(sm, sub, now, cycles);
+}
+
+static cs_ps smem_host(void *smem, uint32_t sub, cs_ps now, uint64_t cycles)
+{
+    (void)sub;
+    return cs_smem_occupy(smem, now, cycles);
+}
+
+static void attach_cim(cs_gpu *g, const cs_arch *a, const cs_placement *pl)
+{
+    char name[96];
+    cs_cim_group_params gp = {.prim = &pl->prim, .clock = &g->clk};
+    if (pl->level == CS_CIM_L2) {
+        gp.macros = pl->macros;
+        gp.subs = 1;
+        gp.host = cs_l2_occupy;
+        gp.bank_share = 1.0 / (double)a->cim.l2_banks;
+        for (uint32_t j = 0; j < g->nslice; j++) {
+            snprintf(name, sizeof name, "gpu.l2.slice%02u.cim", j);
+            gp.host_ctx = g->l2[j];
+            cs_l2_attach_cim(g->l2[j], cs_cim_group_create(name, &gp, g->stats));
+        }
+        for (uint32_t i = 0; i < g->nsm; i++)
+            cs_sm_set_remote_cim(g->sms[i], g->nslice, pl->macros);
+        return;
+    }
+    bool rf = pl->level == CS_CIM_RF;
+    gp.macros = rf ? pl->macros * (uint32_t)a->sm.subpartitions : pl->macros;
+    gp.subs = rf ? (uint32_t)a->sm.subpartitions : 1;
+    gp.host = rf ? rf_host : smem_host;
+    gp.bank_share = rf ? (double)a->sm.subpartitions / (double)a->rf.banks : 1.0 / (double)a->smem.banks;
+    for (uint32_t i = 0; i < g->nsm; i++) {
+        snprintf(name, sizeof name, "gpu.sm%03u.cim", i);
+        gp.host_ctx = rf ? (void *)g->sms[i] : (void *)cs_sm_smem(g->sms[i]);
+        cs_sm_attach_cim(g->sms[i], cs_cim_group_create(name, &gp, g->stats));
+    }
+}
+
+cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, cs_err *err)
 {
     *out = NULL;
     cs_gpu *g = cs_calloc(1, sizeof *g);
@@ -115,6 +157,8 @@ cs_status cs_gpu_create(const cs_arch *a, cs_gpu **out, cs_err *err)
         cs_gpu_destroy(g);
         return st;
     }
+    if (pl)
+        attach_cim(g, a, pl);
     cs_ps xlat = cs_clock_ps(&g->clk, (uint64_t)a->xbar.latency_cycles);
     cs_ps one = cs_clock_ps(&g->clk, 1);
     uint32_t q = (uint32_t)a->xbar.port_queue;
@@ -183,6 +227,15 @@ cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *er
     g->sms_running = 0;
     for (uint32_t s = 0; s < src->nstreams; s++) {
         const cs_stream_info *si = &src->streams[s];
+        if (si->kind == CS_STREAM_CIM) {
+            if (si->unit >= g->nslice)
+                return cs_err_add(err, CS_FORMAT, "kernel: error: stream %u targets L2 slice %u but the GPU has %u",
+                                  s, si->unit, g->nslice);
+            cs_status cst = cs_l2_start_cim(g->l2[si->unit], src, s, err);
+            if (cst != CS_OK)
+                return cst;
+            continue;
+        }
         if (si->kind != CS_STREAM_SM)
             continue;
         if (si->unit >= g->nsm)
@@ -282,6 +335,7 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->l2_dram_read += c->dram_bytes_read;
         t->l2_dram_written += c->dram_bytes_written;
         t->l2_fill_sectors += c->fill_sectors;
+        t->l2_cim_sectors += c->cim_fetch_sectors;
         t->l2_data_busy_cycles += c->data_busy_cycles;
     }
     for (uint32_t c = 0; c < g->nch; c++) {
@@ -293,6 +347,10 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
     t->flits = cs_xbar_flits(g->xbar);
     t->events = cs_engine_events_run(g->eng);
     t->max_pending = cs_engine_max_pending(g->eng);
+    t->cim_macs_useful = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.macs_useful");
+    t->cim_write_bytes = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.write_bytes");
+    t->cim_busy_cycles = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.busy_cycles");
+    t->cim_macs_requested = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.cim_macs_remote");
     t->smem_read = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.read");
     t->smem_write = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.write");
     t->smem_busy_cycles = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.busy_cycles");

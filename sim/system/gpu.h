@@ -2,8 +2,9 @@
  * the L2 slices and the DRAM channels, the links between them, the statistics registry and
  * the request pool. It owns all of them (docs/architecture.md, "Ownership").
  *
- * A GPU runs kernels: an op source whose SM streams are bound to the SMs. It never sees
- * workloads or mappings. One GPU is used by one thread at a time.
+ * A GPU runs kernels: an op source whose SM streams are bound to the SMs (and, with L2 CiM,
+ * whose CiM streams are bound to the L2 slices). It never sees workloads or mappings. One GPU
+ * is used by one thread at a time.
  */
 #ifndef CS_GPU_H
 #define CS_GPU_H
@@ -13,11 +14,14 @@
 #include "arch.h"
 #include "engine.h"
 #include "opsrc.h"
+#include "placement.h"
 #include "stats.h"
 
 typedef struct cs_gpu cs_gpu;
 
-cs_status cs_gpu_create(const cs_arch *a, cs_gpu **out, cs_err *err);
+/* pl (optional): a CiM placement; a must then be the placement's shrunk architecture
+ * (cs_placement_arch). */
+cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, cs_err *err);
 void cs_gpu_destroy(cs_gpu *g); /* NULL is a no-op */
 
 cs_engine *cs_gpu_engine(cs_gpu *g);
@@ -39,7 +43,8 @@ cs_status cs_gpu_check_idle(cs_gpu *g, cs_err *err);
 typedef struct cs_gpu_totals {
     uint64_t macs_useful, macs_exec;
     uint64_t sm_bytes_read, sm_bytes_returned, sm_bytes_written, sm_bytes_acked;
-    uint64_t l2_bytes_in, l2_bytes_out, l2_dram_read, l2_dram_written, l2_fill_sectors;
+    uint64_t l2_bytes_in, l2_bytes_out, l2_dram_read, l2_dram_written, l2_fill_sectors, l2_cim_sectors;
+    uint64_t cim_macs_useful, cim_write_bytes, cim_busy_cycles, cim_macs_requested;
     uint64_t l2_data_busy_cycles;
     uint64_t dram_bytes_read, dram_bytes_written, dram_bus_busy_cycles;
     uint64_t smem_read, smem_write, smem_busy_cycles; /* actions: 32-byte units */

@@ -36,8 +36,10 @@ void cs_result_destroy(cs_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->ngemms; i++)
+    for (size_t i = 0; i < r->ngemms; i++) {
         cs_energy_report_free(&r->gemms[i].energy);
+        cs_free(r->gemms[i].stats_text);
+    }
     cs_free(r->gemms);
     cs_free(r->cim);
     cs_free(r);

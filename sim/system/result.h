@@ -27,6 +27,7 @@ typedef struct cs_gemm_result {
     uint64_t ctas;
     cs_gpu_totals tot;            /* after the flush */
     cs_energy_report energy;
+    char *stats_text;             /* the statistics dump when requested (owned), else NULL */
 } cs_gemm_result;
 
 typedef struct cs_result_cim {

@@ -15,6 +15,20 @@ void cs_run_opts_init(cs_run_opts *o)
     memset(o, 0, sizeof *o);
     o->dtype = -1;
     o->threads = 1;
+    cs_cim_request_init(&o->cim_req);
+}
+
+void cs_run_cim_setup(const cs_placement *pl, const cs_arch *a, const cs_energy_table *et, cs_run_cim *out)
+{
+    out->arch = cs_placement_arch(pl, a);
+    out->target = cs_placement_target(pl, &out->arch, et);
+}
+
+cs_status cs_run_cim_mapping(const cs_run_cim *rc, const cs_gemm *g, int dtype, const cs_cim_request *req,
+                             cs_cim_mapping *out, cs_err *err)
+{
+    cs_target t = cs_arch_target(&rc->arch);
+    return cs_cim_map(&t, &rc->target, g, dtype, req, out, err);
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -23,7 +37,8 @@ cs_gemm_layout cs_run_layout(const cs_gemm *g, int dtype, uint64_t r)
 {
     const uint64_t base = 1ull << 32, al = 2ull << 20;
     uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
-    uint64_t a_sz = align_up(g->m * g->k * eb, al), b_sz = align_up(g->n * g->k * eb, al);
+    /* B has room for CiM tile packing (edge tiles padded to a whole tile: up to 256 elements) */
+    uint64_t a_sz = align_up(g->m * g->k * eb, al), b_sz = align_up((g->n + 256) * (g->k + 256) * eb, al);
     uint64_t c_sz = align_up(g->m * g->n * 4, al); /* room for 4-byte partial sums */
     cs_gemm_layout l;
     l.dtype = dtype;
@@ -52,19 +67,30 @@ cs_status cs_run_tiling(const cs_arch *a, const cs_gemm *g, int dtype, const cs_
     return cs_tc_choose(&t, g, dtype, &o, out, err);
 }
 
+/* One variant being simulated: an architecture (shrunk by a placement), a workload, a table. */
 typedef struct job {
     const cs_arch_doc *ad;
+    const cs_arch *arch;      /* the architecture simulated (shrunk by a placement) */
+    cs_run_cim rc;
     const cs_workload *w;
     const cs_energy_table *et;
+    cs_energy_table *cim_et;  /* owned: et with the placement's entries */
     const cs_run_opts *o;
     cs_result *r;
     int dtype;
-    atomic_size_t next;
-    atomic_size_t done;
     cs_err *errs;      /* one per GEMM */
     cs_status *status; /* one per GEMM */
-    pthread_mutex_t progress_lock;
 } job;
+
+/* The pool shared by the worker threads: tasks are (variant, GEMM) pairs in order. */
+typedef struct pool {
+    job *jobs;
+    size_t njobs, ntasks;
+    size_t *first;     /* task index of each variant's first GEMM */
+    atomic_size_t next, done;
+    bool progress;
+    pthread_mutex_t lock;
+} pool;
 
 /* The end-of-run invariants (docs/model.md, "Invariants"). */
 static cs_status check_invariants(const cs_arch *a, const cs_gemm_result *gr, int dtype, cs_err *err)
@@ -74,17 +100,22 @@ static cs_status check_invariants(const cs_arch *a, const cs_gemm_result *gr, in
     cs_status st = CS_OK;
     uint64_t macs = g->m * g->n * g->k * g->repeat;
 #define FAIL(...) (st = cs_err_add(err, CS_INVARIANT, "invariant: error: %s: " __VA_ARGS__))
-    if (t->macs_useful != macs)
-        FAIL("MACs executed %" PRIu64 " != M*N*K*repeat %" PRIu64, g->name, t->macs_useful, macs);
+    if (t->macs_useful + t->cim_macs_useful != macs)
+        FAIL("MACs executed %" PRIu64 " (tensor cores %" PRIu64 ", CiM %" PRIu64 ") != M*N*K*repeat %" PRIu64,
+             g->name, t->macs_useful + t->cim_macs_useful, t->macs_useful, t->cim_macs_useful, macs);
+    if (t->cim_macs_requested && t->cim_macs_requested != t->cim_macs_useful)
+        FAIL("SMs sent %" PRIu64 " MACs of work to L2 CiM, the slices computed %" PRIu64, g->name,
+             t->cim_macs_requested, t->cim_macs_useful);
     if (t->sm_bytes_read != t->sm_bytes_returned)
         FAIL("SMs requested %" PRIu64 " bytes but received %" PRIu64, g->name, t->sm_bytes_read,
              t->sm_bytes_returned);
     if (t->sm_bytes_written != t->sm_bytes_acked)
         FAIL("SMs stored %" PRIu64 " bytes but %" PRIu64 " were acknowledged", g->name, t->sm_bytes_written,
              t->sm_bytes_acked);
-    if (t->l2_dram_read != t->dram_bytes_read || t->l2_fill_sectors * 32 != t->dram_bytes_read)
-        FAIL("L2 asked DRAM for %" PRIu64 " bytes, DRAM read %" PRIu64 ", L2 filled %" PRIu64, g->name,
-             t->l2_dram_read, t->dram_bytes_read, t->l2_fill_sectors * 32);
+    if (t->l2_dram_read != t->dram_bytes_read || (t->l2_fill_sectors + t->l2_cim_sectors) * 32 != t->dram_bytes_read)
+        FAIL("L2 asked DRAM for %" PRIu64 " bytes, DRAM read %" PRIu64 ", L2 filled %" PRIu64 " (+%" PRIu64
+             " CiM weights)", g->name, t->l2_dram_read, t->dram_bytes_read, t->l2_fill_sectors * 32,
+             t->l2_cim_sectors * 32);
     if (t->l2_dram_written != t->dram_bytes_written)
         FAIL("L2 wrote back %" PRIu64 " bytes, DRAM wrote %" PRIu64, g->name, t->l2_dram_written,
              t->dram_bytes_written);
@@ -100,11 +131,17 @@ static cs_status check_invariants(const cs_arch *a, const cs_gemm_result *gr, in
 }
 
 /* Lower bounds and the limiting resource. */
-static void bounds(const cs_arch *a, cs_gemm_result *gr, int dtype, const cs_gpu_totals *kt)
+static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *pl, cs_gemm_result *gr, int dtype,
+                   const cs_gpu_totals *kt)
 {
     const cs_gemm *g = &gr->gemm;
     double clock = cs_arch_clock_hz(a);
     double peak = cs_arch_peak_macs_per_cycle(a, dtype);
+    double cim_macros = 0;
+    if (pl) { /* CiM peak: every macro doing rp x cp MACs per operation */
+        cim_macros = (double)rc->target.macros * (double)rc->target.controllers;
+        peak = cim_macros * (double)(rc->target.rp * rc->target.cp) / rc->target.latency_cycles;
+    }
     uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
     gr->bound_compute = (uint64_t)((double)gr->macs / peak);
     uint64_t compulsory = (g->m * g->k * g->repeat + g->n * g->k) * eb;
@@ -118,6 +155,8 @@ static void bounds(const cs_arch *a, cs_gemm_result *gr, int dtype, const cs_gpu
                                      (cyc / clock * cs_arch_dram_bytes_per_s(a)) : 0},
         {"l2", (double)kt->l2_data_busy_cycles / (cyc * (double)a->l2.slices)},
         {"smem", (double)kt->smem_busy_cycles / (cyc * (double)a->sm.count)},
+        {"cim", cim_macros > 0 ? (double)(kt->cim_busy_cycles - (uint64_t)((double)kt->cim_write_bytes / rc->target.write_bytes_per_cycle)) / (cyc * cim_macros) : 0},
+        {"cim_write", cim_macros > 0 ? (double)kt->cim_write_bytes / rc->target.write_bytes_per_cycle / (cyc * cim_macros) : 0},
     };
     gr->bound = "latency";
     double best = 0.6;
@@ -137,8 +176,20 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     gr->macs = g->m * g->n * g->k * g->repeat;
     snprintf(gr->mapping_json, sizeof gr->mapping_json, "{}");
     cs_tc_tiling tl = {0};
+    cs_cim_mapping cm = {0};
     cs_status st = CS_OK;
-    if (!jb->o->factory) {
+    if (jb->o->cim && !jb->o->factory) {
+        st = cs_run_cim_mapping(&jb->rc, g, jb->dtype, &jb->o->cim_req, &cm, err);
+        if (st != CS_OK)
+            return st;
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "cim");
+        cs_cim_mapping_str(&cm, gr->mapping, sizeof gr->mapping);
+        cs_buf mj;
+        cs_buf_init(&mj);
+        cs_cim_mapping_json(&cm, &mj);
+        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
+        cs_buf_free(&mj);
+    } else if (!jb->o->factory) {
         st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)
             return st;
@@ -146,11 +197,15 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         cs_tc_tiling_str(&tl, jb->dtype, gr->mapping, sizeof gr->mapping);
         gr->ctas = cs_tc_ctas(g, &tl, jb->dtype);
     } else {
-        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "trace");
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "%s", jb->o->mapping_kind ? jb->o->mapping_kind : "trace");
         snprintf(gr->mapping, sizeof gr->mapping, "%s", jb->o->mapping_note ? jb->o->mapping_note : "");
+        if (jb->o->mapping_json)
+            snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", jb->o->mapping_json);
+        gr->ctas = jb->o->mapping_ctas;
     }
+    a = jb->arch;
     cs_gpu *gpu;
-    if ((st = cs_gpu_create(a, &gpu, err)) != CS_OK)
+    if ((st = cs_gpu_create(a, jb->o->cim, &gpu, err)) != CS_OK)
         return st;
     cs_target t = cs_arch_target(a);
     cs_ps total = 0;
@@ -158,6 +213,9 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         cs_opsrc *src = NULL;
         if (jb->o->factory) {
             st = jb->o->factory(jb->o->factory_ctx, gi, r, &src, err);
+        } else if (jb->o->cim) {
+            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
+            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, &cm, &lay, r, &src, err);
         } else {
             cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
             st = cs_tc_opsrc_create(&t, g, &tl, &lay, &src, err);
@@ -180,102 +238,182 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         gr->seconds = (double)gr->cycles / cs_arch_clock_hz(a);
         gr->tops = gr->seconds > 0 ? 2.0 * (double)gr->macs / gr->seconds / 1e12 : 0;
         gr->utilization = jb->r->peak_tops > 0 ? gr->tops / jb->r->peak_tops : 0;
-        bounds(a, gr, jb->dtype, &kt);
+        bounds(a, &jb->rc, jb->o->cim, gr, jb->dtype, &kt);
         st = check_invariants(a, gr, jb->dtype, err);
     }
     if (st == CS_OK)
         st = cs_energy_eval(jb->et, cs_gpu_stats(gpu), NULL, gr->seconds, &gr->energy, err);
+    if (st == CS_OK && jb->o->stats_glob) {
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_stats_dump_text(cs_gpu_stats(gpu), NULL, jb->o->stats_glob, &b);
+        gr->stats_text = cs_buf_take(&b);
+    }
     cs_gpu_destroy(gpu);
     return st;
 }
 
 static void *worker(void *arg)
 {
-    job *jb = arg;
+    pool *pl = arg;
     for (;;) {
-        size_t i = atomic_fetch_add(&jb->next, 1);
-        if (i >= jb->w->count)
+        size_t t = atomic_fetch_add(&pl->next, 1);
+        if (t >= pl->ntasks)
             break;
+        size_t v = 0;
+        while (v + 1 < pl->njobs && pl->first[v + 1] <= t)
+            v++;
+        job *jb = &pl->jobs[v];
+        size_t i = t - pl->first[v];
         cs_err_init(&jb->errs[i]);
         jb->status[i] = simulate(jb, i, &jb->errs[i]);
-        size_t d = atomic_fetch_add(&jb->done, 1) + 1;
-        if (jb->o->progress) {
-            pthread_mutex_lock(&jb->progress_lock);
-            fprintf(stderr, "\r\033[K[%zu/%zu] %s", d, jb->w->count, jb->w->gemms[i].name);
-            if (d == jb->w->count)
+        size_t d = atomic_fetch_add(&pl->done, 1) + 1;
+        if (pl->progress) {
+            pthread_mutex_lock(&pl->lock);
+            fprintf(stderr, "\r\033[K[%zu/%zu] %s%s%s", d, pl->ntasks, jb->w->gemms[i].name,
+                    jb->r->cim ? " on " : "", jb->r->cim ? jb->r->cim->primitive : "");
+            if (d == pl->ntasks)
                 fputc('\n', stderr);
             fflush(stderr);
-            pthread_mutex_unlock(&jb->progress_lock);
+            pthread_mutex_unlock(&pl->lock);
         }
     }
     return NULL;
 }
 
-cs_status cs_run(const cs_arch_doc *ad, const cs_workload *w, const cs_energy_table *et,
-                 const cs_run_opts *o, cs_result **out, cs_err *err)
+/* Fills the result's header (everything but the GEMMs) and the job of one variant. */
+static void prepare(job *jb, const cs_run_spec *sp)
 {
-    *out = NULL;
-    const cs_arch *a = &ad->arch;
+    const cs_arch *a = &sp->ad->arch;
+    const cs_run_opts *o = sp->o;
     cs_result *r = cs_calloc(1, sizeof *r);
-    job jb = {.ad = ad, .w = w, .et = et, .o = o, .r = r};
-    jb.dtype = o->dtype >= 0 ? o->dtype : a->run.dtype;
+    *jb = (job){.ad = sp->ad, .arch = a, .w = sp->w, .et = sp->et, .o = o, .r = r};
+    jb->dtype = o->dtype >= 0 ? o->dtype : a->run.dtype;
+    if (o->cim) { /* the placement's energies and areas join a copy of the table */
+        jb->cim_et = cs_energy_table_clone(sp->et);
+        cs_placement_energy(o->cim, a, jb->cim_et);
+        jb->et = jb->cim_et;
+        cs_run_cim_setup(o->cim, a, jb->et, &jb->rc);
+        jb->arch = &jb->rc.arch;
+    }
     snprintf(r->arch, sizeof r->arch, "%s", a->name);
-    snprintf(r->arch_source, sizeof r->arch_source, "%s", ad->source);
-    snprintf(r->workload, sizeof r->workload, "%s", w->name);
+    snprintf(r->arch_source, sizeof r->arch_source, "%s", sp->ad->source);
+    snprintf(r->workload, sizeof r->workload, "%s", sp->w->name);
     snprintf(r->command, sizeof r->command, "%s", o->command ? o->command : "");
-    snprintf(r->energy_table, sizeof r->energy_table, "%s", cs_energy_table_name(et));
-    snprintf(r->energy_version, sizeof r->energy_version, "%s", cs_energy_table_version(et));
-    r->config_hash = ad->hash;
-    r->dtype = jb.dtype;
+    snprintf(r->energy_table, sizeof r->energy_table, "%s", cs_energy_table_name(jb->et));
+    snprintf(r->energy_version, sizeof r->energy_version, "%s", cs_energy_table_version(jb->et));
+    r->config_hash = sp->ad->hash;
+    r->dtype = jb->dtype;
     r->clock_hz = cs_arch_clock_hz(a);
-    r->peak_macs_per_cycle = cs_arch_peak_macs_per_cycle(a, jb.dtype);
+    r->peak_macs_per_cycle = cs_arch_peak_macs_per_cycle(a, jb->dtype);
     r->peak_tops = 2.0 * r->peak_macs_per_cycle * r->clock_hz / 1e12;
     r->dram_bytes_per_s = cs_arch_dram_bytes_per_s(a);
     r->l2_bytes_per_cycle = (double)(a->l2.slices * a->l2.bytes_per_cycle);
-    r->ngemms = w->count;
-    r->gemms = cs_calloc(w->count, sizeof *r->gemms);
-    jb.errs = cs_calloc(w->count, sizeof *jb.errs);
-    jb.status = cs_calloc(w->count, sizeof *jb.status);
-    pthread_mutex_init(&jb.progress_lock, NULL);
-    atomic_init(&jb.next, 0);
-    atomic_init(&jb.done, 0);
-    int nt = o->threads > 0 ? o->threads : 1;
-    if ((size_t)nt > w->count)
-        nt = (int)w->count;
-    pthread_t *th = cs_calloc((size_t)nt, sizeof *th);
-    for (int i = 1; i < nt; i++)
-        if (pthread_create(&th[i], NULL, worker, &jb) != 0)
-            th[i] = 0;
-    worker(&jb);
-    for (int i = 1; i < nt; i++)
-        if (th[i])
-            pthread_join(th[i], NULL);
-    cs_free(th);
-    pthread_mutex_destroy(&jb.progress_lock);
+    r->ngemms = sp->w->count;
+    r->gemms = cs_calloc(sp->w->count, sizeof *r->gemms);
+    if (o->cim) {
+        const cs_placement *pl = o->cim;
+        r->cim = cs_calloc(1, sizeof *r->cim);
+        snprintf(r->cim->primitive, sizeof r->cim->primitive, "%s", pl->prim.name);
+        snprintf(r->cim->level, sizeof r->cim->level, "%s", cs_cim_level_name(pl->level));
+        r->cim->macros = pl->macros;
+        r->cim->macros_total = (uint64_t)pl->macros * pl->instances;
+        r->cim->weights_bytes = r->cim->macros_total * cs_cim_weight_bytes(&pl->prim);
+        r->cim->area_mm2 = (double)r->cim->macros_total * cs_energy_area_mm2(jb->et, "cim");
+        snprintf(r->cim->mapping_json, sizeof r->cim->mapping_json,
+                 "{\"mode\":\"%s\",\"goal\":\"%s\",\"sizing\":\"%s\"}",
+                 o->cim_req.mode == CS_CIM_MAP_WWW ? "www" : "auto",
+                 o->cim_req.goal == CS_CIM_GOAL_ENERGY ? "energy" : o->cim_req.goal == CS_CIM_GOAL_EDP ? "edp" : "cycles",
+                 pl->sizing == CS_MACROS_ISO_AREA ? "iso-area" : pl->sizing == CS_MACROS_ISO_CAPACITY ? "iso-capacity" : "explicit");
+        snprintf(r->cim_source, sizeof r->cim_source, "%s", pl->prim_origin ? pl->prim_origin : "");
+    }
+    jb->errs = cs_calloc(sp->w->count, sizeof *jb->errs);
+    jb->status = cs_calloc(sp->w->count, sizeof *jb->status);
+}
+
+/* Collects a variant's errors (in GEMM order), its area and totals. */
+static cs_status finish(job *jb, cs_result **out, cs_err *err)
+{
     cs_status st = CS_OK;
-    for (size_t i = 0; i < w->count; i++)
-        if (jb.status[i] != CS_OK) {
-            cs_err_merge(err, &jb.errs[i]);
+    for (size_t i = 0; i < jb->w->count; i++)
+        if (jb->status[i] != CS_OK) {
+            cs_err_merge(err, &jb->errs[i]);
             if (st == CS_OK)
-                st = jb.status[i];
+                st = jb->status[i];
         }
-    cs_free(jb.errs);
-    cs_free(jb.status);
+    cs_result *r = jb->r;
+    if (st == CS_OK) { /* area: every instance of the GPU once (the same for every GEMM) */
+        cs_gpu *gpu;
+        if ((st = cs_gpu_create(jb->arch, jb->o->cim, &gpu, err)) == CS_OK) {
+            cs_energy_report rep;
+            if ((st = cs_energy_eval(jb->et, cs_gpu_stats(gpu), NULL, 0, &rep, err)) == CS_OK) {
+                r->area_mm2 = rep.area_mm2;
+                cs_energy_report_free(&rep);
+            }
+            cs_gpu_destroy(gpu);
+        }
+    }
+    cs_free(jb->errs);
+    cs_free(jb->status);
+    cs_energy_table_destroy(jb->cim_et);
     if (st != CS_OK) {
         cs_result_destroy(r);
+        *out = NULL;
         return st;
-    }
-    /* Area: every instance of the GPU once (the same for every GEMM). */
-    cs_gpu *gpu;
-    if (cs_gpu_create(a, &gpu, err) == CS_OK) {
-        cs_energy_report rep;
-        if (cs_energy_eval(et, cs_gpu_stats(gpu), NULL, 0, &rep, err) == CS_OK) {
-            r->area_mm2 = rep.area_mm2;
-            cs_energy_report_free(&rep);
-        }
-        cs_gpu_destroy(gpu);
     }
     cs_result_finish(r);
     *out = r;
     return CS_OK;
+}
+
+cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
+                      cs_err *err)
+{
+    pool pl = {.njobs = n, .progress = progress};
+    pl.jobs = cs_calloc(n ? n : 1, sizeof *pl.jobs);
+    pl.first = cs_calloc(n ? n : 1, sizeof *pl.first);
+    for (size_t v = 0; v < n; v++) {
+        prepare(&pl.jobs[v], &specs[v]);
+        pl.first[v] = pl.ntasks;
+        pl.ntasks += specs[v].w->count;
+    }
+    atomic_init(&pl.next, 0);
+    atomic_init(&pl.done, 0);
+    pthread_mutex_init(&pl.lock, NULL);
+    int nt = threads > 0 ? threads : 1;
+    if ((size_t)nt > pl.ntasks)
+        nt = pl.ntasks ? (int)pl.ntasks : 1;
+    pthread_t *th = cs_calloc((size_t)nt, sizeof *th);
+    bool *started = cs_calloc((size_t)nt, sizeof *started);
+    for (int i = 1; i < nt; i++)
+        started[i] = pthread_create(&th[i], NULL, worker, &pl) == 0;
+    worker(&pl);
+    for (int i = 1; i < nt; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+    cs_free(th);
+    cs_free(started);
+    pthread_mutex_destroy(&pl.lock);
+    cs_status st = CS_OK;
+    for (size_t v = 0; v < n; v++) {
+        cs_status s1 = finish(&pl.jobs[v], &outs[v], err);
+        if (st == CS_OK)
+            st = s1;
+    }
+    cs_free(pl.jobs);
+    cs_free(pl.first);
+    if (st != CS_OK)
+        for (size_t v = 0; v < n; v++) {
+            cs_result_destroy(outs[v]);
+            outs[v] = NULL;
+        }
+    return st;
+}
+
+cs_status cs_run(const cs_arch_doc *ad, const cs_workload *w, const cs_energy_table *et,
+                 const cs_run_opts *o, cs_result **out, cs_err *err)
+{
+    cs_run_spec sp = {ad, w, et, o};
+    *out = NULL;
+    return cs_run_many(&sp, 1, o->threads, o->progress, out, err);
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #include "arch.h"
+#include "mapper_cim.h"
+#include "placement.h"
 #include "energy.h"
 #include "mapper_tc.h"
 #include "opsrc.h"
@@ -32,17 +34,44 @@ typedef struct cs_run_opts {
     cs_src_factory factory;   /* NULL: the tensor-core mapper */
     void *factory_ctx;
     const char *mapping_note; /* with a factory: the mapping summary to report */
+    const char *mapping_kind; /* with a factory: "tensor_core" or "cim" (default "trace") */
+    uint64_t mapping_ctas;    /* with a factory: CTAs to report */
+    const char *mapping_json; /* with a factory: mapping details (JSON) or NULL */
+    const cs_placement *cim;  /* NULL: the tensor-core baseline */
+    const char *stats_glob;   /* non-NULL: keep each GEMM's statistics matching it (text dump) */
+    cs_cim_request cim_req;
 } cs_run_opts;
 
 void cs_run_opts_init(cs_run_opts *o);
 
 /* The layout of GEMM operands in memory for repeat r (A and Z per repeat, B shared). */
 cs_gemm_layout cs_run_layout(const cs_gemm *g, int dtype, uint64_t repeat);
+/* A placement's view for the runner: the shrunk architecture and the mapper's target. */
+typedef struct cs_run_cim {
+    cs_arch arch;          /* shrunk */
+    cs_cim_target target;
+} cs_run_cim;
+void cs_run_cim_setup(const cs_placement *pl, const cs_arch *a, const cs_energy_table *et, cs_run_cim *out);
+/* The CiM mapping the runner would use for g. */
+cs_status cs_run_cim_mapping(const cs_run_cim *rc, const cs_gemm *g, int dtype, const cs_cim_request *req,
+                             cs_cim_mapping *out, cs_err *err);
 /* The tiling the runner would use for g. */
 cs_status cs_run_tiling(const cs_arch *a, const cs_gemm *g, int dtype, const cs_tc_overrides *ov,
                         cs_tc_tiling *out, cs_err *err);
 
 cs_status cs_run(const cs_arch_doc *ad, const cs_workload *w, const cs_energy_table *et,
                  const cs_run_opts *o, cs_result **out, cs_err *err);
+
+/* Several variants (baseline, placements) in one pool of `threads` workers sharing the
+ * (variant, GEMM) pairs, so long variants do not idle the other threads. outs[v] gets
+ * variant v's result; the options' own threads/progress fields are ignored here. */
+typedef struct cs_run_spec {
+    const cs_arch_doc *ad;
+    const cs_workload *w;
+    const cs_energy_table *et;
+    const cs_run_opts *o;
+} cs_run_spec;
+cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
+                      cs_err *err);
 
 #endif

@@ -1,0 +1,875 @@
+/* mapper_cim — CiM mapping search and op-stream generation.
+ *
+ * Weights are packed tile by tile (an offline layout step, as accelerators do): tile (i, j) of
+ * B, nt columns x kt reduction elements, holds bytes [(i * ceil(K/kt) + j) * nt * kt, ...)
+ * from the layout's B address, so a tile is fetched in whole lines whatever kt is.
+ *
+ * Geometry shared by the search and the generators (so what is estimated is what runs):
+ *  - controller c = (gn, gk, gm) in the grid takes rows [gm*Mc, ...), columns [gn*Nc, ...) and
+ *    reduction [gk*Kc, ...) of the GEMM (ceil divisions; the last share may be smaller, or empty);
+ *  - its tiles are numbered t = nb * tiles_k + kb (reduction innermost, so a column block's
+ *    partial sums complete in as few rounds as possible);
+ *  - round r holds tiles [r*slots, (r+1)*slots); slot i, copy c sits in macro
+ *    set_base(r) + i*dup + c, set_base = (r mod sets) * (macros / sets);
+ *  - macro j is driven by warp j mod 4 (rf level: the macros of sub-partition j mod 4).
+ * Generators build one CTA of ops at a time per stream, so memory stays bounded.
+ */
+#include "mapper_cim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json.h"
+
+static uint64_t cdiv(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static const char *const level_names[] = {"rf", "smem", "l2"};
+
+const char *cs_cim_level_name(int level)
+{
+    return level >= 0 && level < CS_CIM_LEVELS ? level_names[level] : "?";
+}
+
+int cs_cim_level_from_name(const char *s)
+{
+    for (int i = 0; i < CS_CIM_LEVELS; i++)
+        if (strcmp(s, level_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void cs_cim_request_init(cs_cim_request *r)
+{
+    *r = (cs_cim_request){.mode = CS_CIM_MAP_AUTO, .goal = CS_CIM_GOAL_CYCLES, .dup = 0, .order = -1,
+                          .double_buffer = -1};
+}
+
+enum { WARPS = 4 };
+
+/* ---- geometry ----------------------------------------------------------------------------- */
+
+typedef struct share {
+    uint64_t m0, mc, n0, nc, k0, kc;
+    uint64_t tn, tk; /* tiles */
+} share;
+
+static bool controller_share(const cs_gemm *g, const cs_cim_mapping *m, uint32_t c, share *s)
+{
+    uint32_t used = m->grid_n * m->grid_k * m->grid_m;
+    if (c >= used)
+        return false;
+    uint32_t gn = c % m->grid_n, gk = (c / m->grid_n) % m->grid_k, gm = c / (m->grid_n * m->grid_k);
+    /* shares of N and K are whole tiles, so tiles (and the packed weights) never straddle two */
+    uint64_t Nc = cdiv(cdiv(g->n, m->grid_n), m->nt) * m->nt, Kc = cdiv(cdiv(g->k, m->grid_k), m->kt) * m->kt;
+    uint64_t Mc = cdiv(g->m, m->grid_m);
+    s->n0 = gn * Nc;
+    s->k0 = gk * Kc;
+    s->m0 = gm * Mc;
+    if (s->n0 >= g->n || s->k0 >= g->k || s->m0 >= g->m)
+        return false;
+    s->nc = min64(Nc, g->n - s->n0);
+    s->kc = min64(Kc, g->k - s->k0);
+    s->mc = min64(Mc, g->m - s->m0);
+    s->tn = cdiv(s->nc, m->nt);
+    s->tk = cdiv(s->kc, m->kt);
+    return true;
+}
+
+static uint32_t sets_of(const cs_cim_mapping *m) { return m->double_buffer ? 2 : 1; }
+
+static uint32_t macro_of(const cs_cim_target *ct, const cs_cim_mapping *m, uint64_t r, uint32_t slot, uint32_t copy)
+{
+    uint32_t per_set = ct->macros / sets_of(m);
+    return (uint32_t)(r % sets_of(m)) * per_set + slot * m->dup + copy;
+}
+
+/* Tile t's column and reduction ranges within the share. */
+static void tile_range(const cs_cim_mapping *m, const share *s, uint64_t t, uint64_t *n0, uint64_t *nn,
+                       uint64_t *k0, uint64_t *kn)
+{
+    uint64_t nb = t / s->tk, kb = t % s->tk;
+    *n0 = s->n0 + nb * m->nt;
+    *nn = min64(m->nt, s->n0 + s->nc - *n0);
+    *k0 = s->k0 + kb * m->kt;
+    *kn = min64(m->kt, s->k0 + s->kc - *k0);
+}
+
+/* Union of the reduction ranges of round r's tiles within a share: the inputs a round needs. */
+static void round_k_range(const cs_cim_mapping *m, const share *s, uint64_t r, uint64_t *k0, uint64_t *kn)
+{
+    uint64_t t0 = r * m->slots, t1 = min64(t0 + m->slots, s->tn * s->tk);
+    if (t1 - t0 >= s->tk || t0 / s->tk != (t1 - 1) / s->tk) { /* spans column blocks: all of K */
+        *k0 = s->k0;
+        *kn = s->kc;
+        return;
+    }
+    uint64_t a0, an, b0, bn, n0, nn;
+    tile_range(m, s, t0, &n0, &nn, &a0, &an);
+    tile_range(m, s, t1 - 1, &n0, &nn, &b0, &bn);
+    *k0 = a0;
+    *kn = b0 + bn - a0;
+}
+
+/* The largest such range over the rounds: what a staging buffer row must hold. */
+static uint64_t max_round_k(const cs_cim_mapping *m, const share *s)
+{
+    uint64_t best = 0, rounds = cdiv(s->tn * s->tk, m->slots);
+    for (uint64_t r = 0; r < rounds; r++) {
+        uint64_t k0, kn;
+        round_k_range(m, s, r, &k0, &kn);
+        if (kn > best)
+            best = kn;
+        if (best == s->kc)
+            break;
+    }
+    return best;
+}
+
+/* ---- estimate ----------------------------------------------------------------------------- */
+
+/* The slowest controller's time and the GPU's energy for a complete mapping (derived fields
+ * filled). Analytical: used only to rank candidates; the simulation measures the result. */
+static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_cim_mapping *m)
+{
+    share s;
+    controller_share(g, m, 0, &s); /* controller 0 has the largest share */
+    uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
+    m->mc = s.mc;
+    m->nc = s.nc;
+    m->kc = s.kc;
+    m->tiles_n = s.tn;
+    m->tiles_k = s.tk;
+    uint64_t T = s.tn * s.tk;
+    m->slots = ct->macros / sets_of(m) / m->dup;
+    m->rounds = cdiv(T, m->slots);
+    m->resident = m->rounds == 1;
+    m->chunks = cdiv(s.mc, m->m1);
+    uint32_t ctrls = m->grid_n * m->grid_k * m->grid_m;
+    uint64_t tile_bytes = (uint64_t)m->kt * m->nt * eb;
+    /* time of one round on one macro */
+    double ops_row = (double)cdiv(m->kt, ct->rp) * (double)cdiv(m->nt, ct->cp);
+    double rows_copy = ct->level == CS_CIM_L2 ? (double)s.mc : (double)s.mc / m->dup;
+    double compute = rows_copy * ops_row * ct->latency_cycles; /* a copy handles its share of rows */
+    if (ct->level == CS_CIM_L2) /* chunks are spread over the copies */
+        compute = (double)cdiv(m->chunks, m->dup) * (double)min64(m->m1, s.mc) * ops_row * ct->latency_cycles;
+    double write = (double)tile_bytes / ct->write_bytes_per_cycle;
+    /* bandwidths a controller can count on: its port (64 B/cycle), its share of DRAM and L2 */
+    double dram_bpc = t->dram_bytes_per_s / t->clock_hz / ctrls;
+    double l2_bpc = t->l2_bytes_per_cycle / ctrls;
+    double port = 64.0;
+    double fetch = (double)m->slots * m->dup * (double)tile_bytes / (dram_bpc < port ? dram_bpc : port);
+    double stage_bytes = (double)s.mc * (double)max_round_k(m, &s) * (double)eb;
+    double stage = stage_bytes / (l2_bpc < port ? l2_bpc : port);
+    double w_round = write > fetch ? write : fetch;
+    double c_round = compute > stage ? compute : stage;
+    double total;
+    if (m->order == CS_CIM_WS || m->rounds == 1)
+        total = (double)m->rounds * (m->double_buffer ? (w_round > c_round ? w_round : c_round) : w_round + c_round) +
+                (m->double_buffer ? w_round : 0);
+    else /* output-stationary: every chunk rewrites every round's tiles */
+        total = (double)m->chunks * (double)m->rounds *
+                (m->double_buffer ? fmax(w_round, c_round / (double)m->chunks) : w_round + c_round / (double)m->chunks);
+    if (m->resident && g->repeat > 1) /* later repeats skip the writes */
+        total = (total + (double)(g->repeat - 1) * c_round) / (double)g->repeat;
+    /* partial sums spilled to L2 between rounds (weight-stationary, registers too small) */
+    uint64_t rounds_per_block = cdiv(s.tk, m->slots) > 1 ? cdiv(s.tk, m->slots) : 1;
+    m->spill = m->order == CS_CIM_WS && rounds_per_block > 1 &&
+               s.mc * min64(s.nc, (uint64_t)m->slots * m->nt) * 4 > ct->acc_bytes;
+    double spill_bytes = m->spill ? (double)s.mc * (double)s.nc * 4.0 * (double)rounds_per_block : 0;
+    total += spill_bytes / (l2_bpc < port ? l2_bpc : port);
+    m->est_cycles = total + 2.0 * t->mem_latency_cycles;
+    /* energy: MACs executed, weight writes, weight fetches, input and output movement */
+    double macs = (double)g->m * (double)g->n * (double)g->k;
+    double exec = macs * ((double)(cdiv(m->kt, ct->rp) * ct->rp) / m->kt) * ((double)(cdiv(m->nt, ct->cp) * ct->cp) / m->nt);
+    double rewrites = (m->order == CS_CIM_OS && m->rounds > 1) ? (double)m->chunks : 1.0;
+    double wbytes = (double)g->n * (double)g->k * (double)eb * m->dup * (double)m->grid_m * rewrites;
+    m->weight_bytes = (uint64_t)wbytes;
+    double inputs = (double)g->m * (double)g->k * (double)eb * (double)m->grid_n *
+                    (m->order == CS_CIM_WS ? (double)cdiv(s.tn, m->slots ? m->slots : 1) : 1.0);
+    double energy = exec * ct->mac_pj + wbytes / ct->ch * ct->write_pj + wbytes * ct->dram_pj_per_byte +
+                    inputs * ct->onchip_pj_per_byte + spill_bytes * (double)ctrls * ct->onchip_pj_per_byte;
+    if (m->resident && g->repeat > 1)
+        energy -= (wbytes / ct->ch * ct->write_pj + wbytes * ct->dram_pj_per_byte) * (1.0 - 1.0 / (double)g->repeat);
+    m->est_energy_pj = energy;
+}
+
+static double score(const cs_cim_mapping *m, int goal)
+{
+    return goal == CS_CIM_GOAL_ENERGY ? m->est_energy_pj
+           : goal == CS_CIM_GOAL_EDP  ? m->est_energy_pj * m->est_cycles
+                                      : m->est_cycles;
+}
+
+/* Rows per chunk: two staging buffers of m1 x (K of a round) must fit, and (output-stationary)
+ * m1 x N partial sums must fit the accumulators. */
+static uint32_t choose_m1(const cs_cim_target *ct, const cs_cim_mapping *m, const share *s, int dtype)
+{
+    uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
+    uint64_t round_k = max_round_k(m, s);
+    uint64_t m1 = s->mc;
+    if (ct->stage_bytes) {
+        uint64_t fit = ct->stage_bytes / 2 / max64(1, round_k * eb);
+        m1 = min64(m1, max64(1, fit));
+    }
+    if (m->order == CS_CIM_OS) {
+        uint64_t fit = ct->acc_bytes / max64(1, s->nc * 4);
+        m1 = min64(m1, max64(1, fit));
+    }
+    /* a chunk is split over the copies of a tile: keep it a multiple of dup when possible */
+    if (m->dup > 1 && m1 >= m->dup && ct->level != CS_CIM_L2)
+        m1 = m1 / m->dup * m->dup;
+    return (uint32_t)min64(m1, 65536);
+}
+
+/* Completes a candidate (tile, grid, dup, order, double buffer given). False if it cannot run. */
+static bool complete(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_cim_mapping *m)
+{
+    if (m->grid_n * m->grid_k * m->grid_m > ct->controllers || !m->dup)
+        return false;
+    if (ct->macros / sets_of(m) / m->dup == 0)
+        return false;
+    share s;
+    if (!controller_share(g, m, 0, &s))
+        return false;
+    m->slots = ct->macros / sets_of(m) / m->dup;
+    m->from_global = ct->stage_bytes == 0;
+    m->m1 = choose_m1(ct, m, &s, dtype);
+    estimate(t, ct, g, dtype, m);
+    return true;
+}
+
+static void consider(const cs_cim_mapping *cand, int goal, cs_cim_mapping *best, bool *found)
+{
+    if (!*found || score(cand, goal) < score(best, goal) * 0.999) {
+        *best = *cand;
+        *found = true;
+    }
+}
+
+/* The WWW algorithm on a controller's share: tile, bank spread, M1 and loop order. */
+static bool www_fill(const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_cim_mapping *m, cs_err *err)
+{
+    share s;
+    m->kt = m->nt = 1; /* the unaligned share the study's algorithm maps */
+    if (!controller_share(g, m, 0, &s))
+        return false;
+    cs_www_input in;
+    cs_www_input_init(&in, ct->level == CS_CIM_RF ? CS_WWW_LEVEL_RF : CS_WWW_LEVEL_SMEM);
+    in.m = s.mc;
+    in.n = s.nc;
+    in.k = s.kc;
+    in.rp = ct->rp;
+    in.cp = ct->cp;
+    in.rh = ct->rh;
+    in.ch = ct->ch;
+    in.bank_y = ct->macros;
+    in.above_bytes = ct->level == CS_CIM_RF && ct->stage_bytes ? ct->stage_bytes : 0;
+    in.in_elem_bytes = in.out_elem_bytes = (uint32_t)cs_dtype_bytes(dtype);
+    if (cs_www_map(&in, &m->www, err) != CS_OK)
+        return false;
+    m->has_www = true;
+    m->kt = (uint32_t)(m->www.array.k * m->www.storage.k);
+    m->nt = (uint32_t)(m->www.array.n * m->www.storage.n);
+    /* the study's inner above-level loop over M means the weights stay while inputs stream */
+    m->order = (!m->www.has_above || m->www.perm_above[0] == 'M') ? CS_CIM_WS : CS_CIM_OS;
+    m->double_buffer = false;
+    m->dup = 1;
+    return true;
+}
+
+cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
+                     const cs_cim_request *req, cs_cim_mapping *out, cs_err *err)
+{
+    if (!ct->macros || !ct->controllers || !ct->rp || !ct->cp)
+        return cs_err_add(err, CS_INVALID, "mapper: error: cim: no macros to map onto");
+    uint64_t tk = (uint64_t)ct->rp * ct->rh, tn = (uint64_t)ct->cp * ct->ch;
+    cs_cim_mapping best;
+    bool found = false;
+    uint64_t nN = cdiv(g->n, tn), nK = cdiv(g->k, tk);
+    /* grids: powers of two (and the exact tile counts) for each dimension */
+    uint32_t gn_opts[24], gk_opts[24], gm_opts[24];
+    int ngn = 0, ngk = 0, ngm = 0;
+    for (uint64_t v = 1; v <= min64(nN, ct->controllers) && ngn < 22; v *= 2)
+        gn_opts[ngn++] = (uint32_t)v;
+    if (min64(nN, ct->controllers) != gn_opts[ngn - 1])
+        gn_opts[ngn++] = (uint32_t)min64(nN, ct->controllers);
+    for (uint64_t v = 1; v <= min64(nK, ct->controllers) && ngk < 22; v *= 2)
+        gk_opts[ngk++] = (uint32_t)v;
+    for (uint64_t v = 1; v <= min64(g->m, ct->controllers) && ngm < 22; v *= 2)
+        gm_opts[ngm++] = (uint32_t)v;
+    for (int a = 0; a < ngn; a++)
+        for (int b = 0; b < ngk; b++)
+            for (int c = 0; c < ngm; c++) {
+                uint64_t used = (uint64_t)gn_opts[a] * gk_opts[b] * gm_opts[c];
+                if (used > ct->controllers)
+                    continue;
+                cs_cim_mapping m = {.mode = req->mode, .goal = req->goal, .grid_n = gn_opts[a],
+                                    .grid_k = gk_opts[b], .grid_m = gm_opts[c]};
+                if (req->mode == CS_CIM_MAP_WWW) {
+                    cs_err quiet;
+                    cs_err_init(&quiet);
+                    if (!www_fill(ct, g, dtype, &m, &quiet))
+                        continue;
+                    if (req->dup)
+                        m.dup = req->dup;
+                    if (complete(t, ct, g, dtype, &m))
+                        consider(&m, CS_CIM_GOAL_CYCLES, &best, &found);
+                    continue;
+                }
+                m.kt = (uint32_t)min64(tk, cdiv(g->k, m.grid_k));
+                m.nt = (uint32_t)min64(tn, cdiv(g->n, m.grid_n));
+                share s;
+                if (!controller_share(g, &m, 0, &s))
+                    continue;
+                for (int order = 0; order < 2; order++) {
+                    if (req->order >= 0 && order != req->order)
+                        continue;
+                    for (int db = 0; db < 2; db++) {
+                        if (req->double_buffer >= 0 && db != req->double_buffer)
+                            continue;
+                        for (uint32_t dup = 1; dup <= ct->macros; dup *= 2) {
+                            if (req->dup && dup != req->dup)
+                                continue;
+                            m.order = order;
+                            m.double_buffer = db;
+                            m.dup = dup;
+                            if (complete(t, ct, g, dtype, &m))
+                                consider(&m, req->goal, &best, &found);
+                        }
+                        if (req->dup && req->dup > ct->macros)
+                            break;
+                    }
+                }
+            }
+    if (!found)
+        return cs_err_add(err, CS_INVALID,
+                          "mapper: error: cim: no mapping of %s (%llux%llux%llu) fits %u macros per controller "
+                          "with the forced options (dup %u)",
+                          g->name, (unsigned long long)g->m, (unsigned long long)g->n, (unsigned long long)g->k,
+                          ct->macros, req->dup);
+    *out = best;
+    return CS_OK;
+}
+
+void cs_cim_mapping_str(const cs_cim_mapping *m, char *out, size_t n)
+{
+    snprintf(out, n, "%s %s%s dup%u grid %ux%ux%u tile %ux%u m1 %u rounds %llu%s%s",
+             m->mode == CS_CIM_MAP_WWW ? "www" : "auto", m->order == CS_CIM_WS ? "ws" : "os",
+             m->double_buffer ? " db" : "", m->dup, m->grid_n, m->grid_k, m->grid_m, m->kt, m->nt, m->m1,
+             (unsigned long long)m->rounds, m->resident ? " resident" : "", m->spill ? " spill" : "");
+}
+
+void cs_cim_mapping_json(const cs_cim_mapping *m, cs_buf *out)
+{
+    cs_json j;
+    cs_json_init(&j, out, 0);
+    cs_json_obj_begin(&j);
+    cs_json_kstr(&j, "mode", m->mode == CS_CIM_MAP_WWW ? "www" : "auto");
+    cs_json_kstr(&j, "goal", m->goal == CS_CIM_GOAL_ENERGY ? "energy" : m->goal == CS_CIM_GOAL_EDP ? "edp" : "cycles");
+    cs_json_kstr(&j, "order", m->order == CS_CIM_WS ? "weight-stationary" : "output-stationary");
+    cs_json_kbool(&j, "double_buffer", m->double_buffer);
+    cs_json_ku64(&j, "dup", m->dup);
+    cs_json_key(&j, "grid");
+    cs_json_obj_begin(&j);
+    cs_json_ku64(&j, "n", m->grid_n);
+    cs_json_ku64(&j, "k", m->grid_k);
+    cs_json_ku64(&j, "m", m->grid_m);
+    cs_json_obj_end(&j);
+    cs_json_key(&j, "tile");
+    cs_json_obj_begin(&j);
+    cs_json_ku64(&j, "k", m->kt);
+    cs_json_ku64(&j, "n", m->nt);
+    cs_json_obj_end(&j);
+    cs_json_ku64(&j, "m1", m->m1);
+    cs_json_ku64(&j, "slots", m->slots);
+    cs_json_ku64(&j, "rounds", m->rounds);
+    cs_json_ku64(&j, "chunks", m->chunks);
+    cs_json_kbool(&j, "resident", m->resident);
+    cs_json_kbool(&j, "spill", m->spill);
+    cs_json_kbool(&j, "inputs_from_memory", m->from_global);
+    cs_json_ku64(&j, "weight_bytes_written", m->weight_bytes);
+    cs_json_kf64(&j, "estimated_cycles", round(m->est_cycles));
+    if (m->has_www) {
+        char f[64];
+        cs_json_key(&j, "www");
+        cs_json_obj_begin(&j);
+#define F(name, field) (cs_www_format(&m->www.field, f, sizeof f), cs_json_kstr(&j, name, f))
+        F("cim_array", array);
+        F("cim_bank", bank);
+        F("cim_storage", storage);
+        F("above", above);
+        F("dram", dram);
+#undef F
+        cs_json_kstr(&j, "perm_dram", m->www.perm_dram);
+        cs_json_kstr(&j, "perm_above", m->www.perm_above);
+        cs_json_obj_end(&j);
+    }
+    cs_json_obj_end(&j);
+}
+
+/* ---- op generation ------------------------------------------------------------------------ */
+
+typedef struct gen gen;
+
+typedef struct stream_st {
+    uint64_t cta;     /* next CTA to build for this stream (local numbering) */
+    cs_op *ops;
+    size_t n, cap, pos;
+    bool done;
+} stream_st;
+
+struct gen {
+    cs_opsrc base;
+    cs_target t;
+    cs_cim_target ct;
+    cs_gemm g;
+    cs_cim_mapping m;
+    cs_gemm_layout lay;
+    uint64_t repeat;
+    uint32_t eb;
+    uint32_t nsm;          /* SM streams */
+    stream_st *st;
+    uint64_t chunks_per_cta;
+};
+
+static void emit(stream_st *s, const cs_op *op)
+{
+    CS_GROW(s->ops, s->cap, s->n + 1);
+    s->ops[s->n++] = *op;
+}
+
+static cs_op op0(int kind, uint32_t warp)
+{
+    cs_op o;
+    memset(&o, 0, sizeof o);
+    o.kind = (uint8_t)kind;
+    o.warp = (uint16_t)warp;
+    return o;
+}
+
+/* CIM_WRITE ops of round r (into its macro set). */
+static void emit_writes(gen *x, stream_st *ss, const share *s, uint64_t r, uint32_t unit_base)
+{
+    uint64_t T = s->tn * s->tk;
+    for (uint32_t i = 0; i < x->m.slots; i++) {
+        uint64_t tile = r * x->m.slots + i;
+        if (tile >= T)
+            break;
+        uint64_t n0, nn, k0, kn;
+        tile_range(&x->m, s, tile, &n0, &nn, &k0, &kn);
+        for (uint32_t c = 0; c < x->m.dup; c++) {
+            uint32_t mac = macro_of(&x->ct, &x->m, r, i, c);
+            uint64_t bytes = nn * kn * x->eb;
+            uint64_t packed = ((n0 / x->m.nt) * cdiv(x->g.k, x->m.kt) + k0 / x->m.kt) * x->m.nt * x->m.kt * x->eb;
+            cs_op o = op0(CS_OP_CIM_WRITE, mac % WARPS);
+            o.x = unit_base + mac;
+            o.addr = x->lay.b + packed;
+            o.rows = 1; /* the packed tile is one contiguous run of bytes */
+            o.row_bytes = (uint32_t)bytes;
+            o.stride = (uint32_t)bytes;
+            o.tag = (uint32_t)(r / sets_of(&x->m)); /* the macro's tile sequence number */
+            emit(ss, &o);
+        }
+    }
+}
+
+/* Copies rows [row0, row0+rows) x [k0, k0+kn) of A into staging buffer b (four warps). */
+static void emit_stage(gen *x, stream_st *ss, uint64_t row0, uint64_t rows, uint64_t k0, uint64_t kn, uint32_t b,
+                       uint32_t tag, uint64_t buf_bytes)
+{
+    uint64_t per = cdiv(rows, WARPS);
+    for (uint32_t w = 0; w < WARPS; w++) {
+        uint64_t r0 = w * per;
+        if (r0 >= rows)
+            break;
+        cs_op o = op0(CS_OP_CP_ASYNC, w);
+        o.addr = x->lay.a + ((row0 + r0) * x->g.k + k0) * x->eb;
+        o.local = (uint32_t)(b * buf_bytes + r0 * kn * x->eb);
+        o.rows = (uint32_t)min64(per, rows - r0);
+        o.row_bytes = (uint32_t)(kn * x->eb);
+        o.stride = (uint32_t)(x->g.k * x->eb);
+        o.tag = tag;
+        emit(ss, &o);
+    }
+}
+
+static void emit_all_warps(stream_st *ss, int kind, uint32_t tag)
+{
+    for (uint32_t w = 0; w < WARPS; w++) {
+        cs_op o = op0(kind, w);
+        o.tag = tag;
+        emit(ss, &o);
+    }
+}
+
+/* Output of rows [row0, row0+rows) x [n0, n0+nn): STG of Z, or RED of 4-byte partial sums. */
+static void emit_output(gen *x, stream_st *ss, uint64_t row0, uint64_t rows, uint64_t n0, uint64_t nn, bool red,
+                        uint32_t warp)
+{
+    uint64_t e = red ? 4 : x->lay.c_elem_bytes;
+    cs_op o = op0(red ? CS_OP_RED : CS_OP_STG, warp);
+    o.addr = x->lay.c + (row0 * x->g.n + n0) * e;
+    o.rows = (uint32_t)rows;
+    o.row_bytes = (uint32_t)(nn * e);
+    o.stride = (uint32_t)(x->g.n * e);
+    emit(ss, &o);
+}
+
+/* Does column block nb of the share have all its tiles in round r? first/last round of it. */
+static void block_rounds(const gen *x, const share *s, uint64_t nb, uint64_t *first, uint64_t *last)
+{
+    *first = (nb * s->tk) / x->m.slots;
+    *last = (nb * s->tk + s->tk - 1) / x->m.slots;
+}
+
+/* Builds CTA `cta` of SM controller `c` (rf/smem levels). Returns false past the last CTA. */
+static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
+{
+    share s;
+    if (!controller_share(&x->g, &x->m, c, &s))
+        return false;
+    const cs_cim_mapping *m = &x->m;
+    uint64_t chunks = cdiv(s.mc, m->m1);
+    uint64_t blocks = cdiv(chunks, x->chunks_per_cta);
+    uint64_t T = s.tn * s.tk;
+    /* weight-stationary: CTAs = rounds x chunk blocks; output-stationary: chunk blocks */
+    uint64_t ctas = m->order == CS_CIM_WS ? m->rounds * blocks : blocks;
+    if (cta >= ctas)
+        return false;
+    uint64_t r_ws = m->order == CS_CIM_WS ? cta / blocks : 0;
+    uint64_t blk = m->order == CS_CIM_WS ? cta % blocks : cta;
+    uint64_t ch0 = blk * x->chunks_per_cta, ch1 = min64(chunks, ch0 + x->chunks_per_cta);
+    uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s) * x->eb;
+    bool writes = !(m->resident && x->repeat > 0);
+    cs_op b = op0(CS_OP_CTA_BEGIN, 0);
+    b.x = (uint32_t)cta;
+    b.rows = WARPS;
+    b.row_bytes = (uint32_t)(m->from_global ? 0 : 2 * buf_bytes);
+    b.stride = 64;
+    emit(ss, &b);
+    uint32_t tag = 0;
+    uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : m->rounds - 1;
+    for (uint64_t ci = ch0; ci < ch1; ci++) {
+        uint64_t row0 = s.m0 + ci * m->m1, rows = min64(m->m1, s.m0 + s.mc - row0);
+        for (uint64_t r = r_first; r <= r_last; r++) {
+            /* Where round r's tiles are written: weight-stationary, at the round's first chunk;
+             * output-stationary, at every chunk when there are several rounds, else once. With
+             * double buffering a round's tiles are written during the previous round (the
+             * first round's at its own start). */
+            bool ws = m->order == CS_CIM_WS;
+            bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
+            if (writes && here && !(m->double_buffer && r > 0))
+                emit_writes(x, ss, &s, r, 0);
+            uint64_t k0, kn;
+            round_k_range(&x->m, &s, r, &k0, &kn);
+            if (!m->from_global) {
+                emit_stage(x, ss, row0, rows, k0, kn, tag % 2, tag, buf_bytes);
+                emit_all_warps(ss, CS_OP_CP_WAIT, tag);
+                emit_all_warps(ss, CS_OP_BAR, 0);
+            }
+            tag++;
+            if (writes && here && m->double_buffer && r + 1 < m->rounds)
+                emit_writes(x, ss, &s, r + 1, 0); /* overlaps this round's compute */
+            /* MACs (the copies split the chunk's rows), then the read-outs: a warp issues all
+             * its macros' work before it waits on any of them */
+            uint64_t per_copy = cdiv(rows, m->dup);
+            for (int pass = 0; pass < 2; pass++)
+                for (uint32_t i = 0; i < m->slots; i++) {
+                    uint64_t tile = r * m->slots + i;
+                    if (tile >= T)
+                        break;
+                    uint64_t n0, nn, tk0, tkn;
+                    tile_range(m, &s, tile, &n0, &nn, &tk0, &tkn);
+                    for (uint32_t cp = 0; cp < m->dup; cp++) {
+                        uint64_t rr0 = cp * per_copy;
+                        if (rr0 >= rows)
+                            break;
+                        uint64_t rr = min64(per_copy, rows - rr0);
+                        uint32_t mac = macro_of(&x->ct, m, r, i, cp);
+                        if (pass == 1) {
+                            cs_op rd = op0(CS_OP_CIM_READ, mac % WARPS);
+                            rd.x = mac;
+                            rd.rows = (uint32_t)rr;
+                            rd.row_bytes = (uint32_t)(nn * 4);
+                            emit(ss, &rd);
+                            continue;
+                        }
+                        cs_op o = op0(CS_OP_CIM_MAC, mac % WARPS);
+                        o.x = mac;
+                        o.dtype = (uint8_t)x->lay.dtype;
+                        o.rows = (uint32_t)rr;
+                        o.row_bytes = (uint32_t)tkn;
+                        o.stride = (uint32_t)nn;
+                        if (m->from_global) {
+                            o.addr = x->lay.a + ((row0 + rr0) * x->g.k + tk0) * x->eb;
+                            o.tag = (uint32_t)(x->g.k * x->eb);
+                        } else {
+                            o.flags = CS_OPF_FROM_SMEM;
+                            o.local = (uint32_t)(((tag - 1) % 2) * buf_bytes + (rr0 * kn + (tk0 - k0)) * x->eb);
+                            o.tag = (uint32_t)(kn * x->eb);
+                        }
+                        emit(ss, &o);
+                    }
+                }
+            emit_all_warps(ss, CS_OP_BAR, 0);
+            /* outputs of the column blocks this round completes (or spills) */
+            uint64_t nb0 = (r * m->slots) / s.tk, nb1 = min64(s.tn, cdiv((r + 1) * m->slots, s.tk));
+            for (uint64_t nb = nb0; nb < nb1; nb++) {
+                uint64_t fr, lr;
+                block_rounds(x, &s, nb, &fr, &lr);
+                uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
+                bool split_k = m->grid_k > 1;
+                if (r == lr || (m->order == CS_CIM_WS && m->spill))
+                    emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && m->order == CS_CIM_WS && m->spill),
+                                (uint32_t)(nb % WARPS));
+            }
+        }
+    }
+    cs_op e = op0(CS_OP_CTA_END, 0);
+    e.x = (uint32_t)cta;
+    emit(ss, &e);
+    return true;
+}
+
+/* ---- the L2 level: SM streams send inputs to slices; slice streams write weights ---------- */
+
+/* Work items of round r: (chunk i of group gm, column block nb) for every gm and global nb. */
+typedef struct item {
+    uint32_t gm;
+    uint64_t chunk;
+    uint32_t gn;
+    uint64_t nb;
+} item;
+
+static uint64_t l2_items_per_round(const gen *x, const share *s)
+{
+    /* items of one round: chunks x column blocks touched, over grid_m x grid_n */
+    (void)s;
+    return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n * x->m.tiles_n;
+}
+
+static bool l2_item(const gen *x, uint64_t r, uint64_t idx, item *it)
+{
+    const cs_cim_mapping *m = &x->m;
+    uint64_t per_gm = m->chunks * m->grid_n * m->tiles_n;
+    it->gm = (uint32_t)(idx / per_gm);
+    uint64_t rem = idx % per_gm;
+    it->chunk = rem / (m->grid_n * m->tiles_n);
+    rem %= m->grid_n * m->tiles_n;
+    it->gn = (uint32_t)(rem / m->tiles_n);
+    it->nb = rem % m->tiles_n;
+    /* only column blocks with a tile in round r */
+    uint64_t fr = (it->nb * m->tiles_k) / m->slots, lr = (it->nb * m->tiles_k + m->tiles_k - 1) / m->slots;
+    (void)x;
+    return r >= fr && r <= lr;
+}
+
+static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
+{
+    const cs_cim_mapping *m = &x->m;
+    uint64_t per_round = l2_items_per_round(x, NULL);
+    /* SM sm takes items idx with idx % nsm == sm, in round order; a CTA holds up to
+     * chunks_per_cta of them */
+    uint64_t mine_per_round = per_round / x->nsm + (sm < per_round % x->nsm);
+    uint64_t ctas_per_round = cdiv(mine_per_round, x->chunks_per_cta);
+    if (!ctas_per_round || cta >= m->rounds * ctas_per_round)
+        return false;
+    uint64_t r = cta / ctas_per_round, blk = cta % ctas_per_round;
+    uint64_t j0 = blk * x->chunks_per_cta, j1 = min64(mine_per_round, j0 + x->chunks_per_cta);
+    share s0;
+    controller_share(&x->g, m, 0, &s0);
+    uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s0) * x->eb;
+    cs_op b = op0(CS_OP_CTA_BEGIN, 0);
+    b.x = (uint32_t)cta;
+    b.rows = WARPS;
+    b.row_bytes = (uint32_t)(2 * buf_bytes);
+    b.stride = 64;
+    emit(ss, &b);
+    uint32_t tag = 0;
+    for (uint64_t j = j0; j < j1; j++) {
+        item it;
+        uint64_t idx = j * x->nsm + sm;
+        if (!l2_item(x, r, idx, &it))
+            continue;
+        /* the first k-slice controller of this item gives the rows and columns */
+        uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k;
+        share s;
+        if (!controller_share(&x->g, m, c0, &s) || it.nb >= s.tn)
+            continue;
+        uint64_t row0 = s.m0 + it.chunk * m->m1;
+        if (row0 >= s.m0 + s.mc)
+            continue;
+        uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
+        uint64_t n0 = s.n0 + it.nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
+        bool any = false;
+        for (uint32_t gk = 0; gk < m->grid_k; gk++) {
+            uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
+            share sk;
+            if (!controller_share(&x->g, m, c, &sk))
+                continue;
+            uint64_t k0, kn;
+            round_k_range(&x->m, &sk, r, &k0, &kn);
+            /* tiles of column block nb in round r on slice c */
+            uint64_t t0 = it.nb * sk.tk, t1 = t0 + sk.tk;
+            uint64_t rt0 = r * m->slots, rt1 = rt0 + m->slots;
+            uint64_t a = max64(t0, rt0), z = min64(t1, rt1);
+            if (a >= z)
+                continue;
+            uint64_t ka0, kan, kz0, kzn, tn0, tnn;
+            tile_range(m, &sk, a, &tn0, &tnn, &ka0, &kan);
+            tile_range(m, &sk, z - 1, &tn0, &tnn, &kz0, &kzn);
+            emit_stage(x, ss, row0, rows, ka0, kz0 + kzn - ka0, tag % 2, tag, buf_bytes);
+            emit_all_warps(ss, CS_OP_CP_WAIT, tag);
+            emit_all_warps(ss, CS_OP_BAR, 0);
+            for (uint64_t t = a; t < z; t++) {
+                uint64_t tn_0, tn_n, tk0, tkn;
+                tile_range(m, &sk, t, &tn_0, &tn_n, &tk0, &tkn);
+                uint32_t copy = (uint32_t)(it.chunk % m->dup);
+                uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - rt0), copy);
+                cs_op o = op0(CS_OP_CIM_MAC, (uint32_t)(t % WARPS));
+                o.x = c * x->ct.macros + mac;
+                o.dtype = (uint8_t)x->lay.dtype;
+                o.flags = CS_OPF_FROM_SMEM;
+                o.rows = (uint32_t)rows;
+                o.row_bytes = (uint32_t)tkn;
+                o.stride = (uint32_t)tn_n;
+                o.local = (uint32_t)((tag % 2) * buf_bytes + (tk0 - ka0) * x->eb);
+                o.tag = (uint32_t)((kz0 + kzn - ka0) * x->eb); /* staging pitch */
+                o.addr = r / sets_of(m); /* the tile sequence number the slice must hold */
+                emit(ss, &o);
+            }
+            emit_all_warps(ss, CS_OP_BAR, 0);
+            tag++;
+            any = true;
+        }
+        if (!any)
+            continue;
+        uint64_t fr = (it.nb * m->tiles_k) / m->slots, lr = (it.nb * m->tiles_k + m->tiles_k - 1) / m->slots;
+        bool red = m->grid_k > 1 || (fr != lr && m->spill);
+        if (r == lr || (fr != lr && m->spill))
+            emit_output(x, ss, row0, rows, n0, nn, red, (uint32_t)(it.nb % WARPS));
+    }
+    cs_op e = op0(CS_OP_CTA_END, 0);
+    e.x = (uint32_t)cta;
+    emit(ss, &e);
+    return true;
+}
+
+/* Slice controller stream: per round, the weight writes of its macros, each with the number of
+ * MAC requests that will use it (the macro moves to its next tile only after those). */
+static bool build_l2_slice(gen *x, uint32_t slice, stream_st *ss)
+{
+    const cs_cim_mapping *m = &x->m;
+    share s;
+    if (!controller_share(&x->g, m, slice, &s))
+        return false;
+    if (m->resident && x->repeat > 0) {
+        /* weights stay; the uses still have to be announced for the new execution */
+    }
+    uint64_t T = s.tn * s.tk;
+    uint64_t chunks = cdiv(s.mc, m->m1);
+    uint64_t offset = 0;
+    for (uint64_t r = 0; r < m->rounds; r++)
+        for (uint32_t i = 0; i < m->slots; i++) {
+            uint64_t tile = r * m->slots + i;
+            if (tile >= T)
+                break;
+            uint64_t n0, nn, k0, kn;
+            tile_range(m, &s, tile, &n0, &nn, &k0, &kn);
+            for (uint32_t c = 0; c < m->dup; c++) {
+                uint64_t uses = chunks / m->dup + (c < chunks % m->dup);
+                cs_op o = op0(CS_OP_CIM_WRITE, 0);
+                o.x = macro_of(&x->ct, m, r, i, c);
+                o.addr = offset;
+                o.rows = (uint32_t)nn;
+                o.row_bytes = (uint32_t)(kn * x->eb);
+                o.stride = (uint32_t)(kn * x->eb);
+                o.tag = (uint32_t)(r / sets_of(m));
+                o.local = (uint32_t)uses;
+                if (m->resident && x->repeat > 0)
+                    o.flags = CS_OPF_ACCUM; /* resident: only the uses, no data */
+                emit(ss, &o);
+                offset += cdiv(nn * kn * x->eb, 128) * 128; /* tiles start on whole lines */
+            }
+        }
+    return true;
+}
+
+static bool refill(gen *x, uint32_t sidx)
+{
+    stream_st *ss = &x->st[sidx];
+    ss->n = ss->pos = 0;
+    if (ss->done)
+        return false;
+    if (sidx >= x->nsm) { /* a slice controller stream: everything at once (small) */
+        bool ok = build_l2_slice(x, sidx - x->nsm, ss);
+        ss->done = true;
+        return ok && ss->n;
+    }
+    bool ok = x->ct.level == CS_CIM_L2 ? build_l2_sm_cta(x, sidx, ss->cta, ss) : build_sm_cta(x, sidx, ss->cta, ss);
+    ss->cta++;
+    if (!ok)
+        ss->done = true;
+    return ok;
+}
+
+static cs_status gen_next(cs_opsrc *src, uint32_t sidx, cs_op *op, bool *eof, cs_err *err)
+{
+    (void)err;
+    gen *x = (gen *)src;
+    stream_st *ss = &x->st[sidx];
+    while (ss->pos == ss->n)
+        if (!refill(x, sidx)) {
+            *eof = true;
+            return CS_OK;
+        }
+    *op = ss->ops[ss->pos++];
+    *eof = false;
+    return CS_OK;
+}
+
+static void gen_destroy(cs_opsrc *src)
+{
+    gen *x = (gen *)src;
+    for (uint32_t i = 0; i < x->base.nstreams; i++)
+        cs_free(x->st[i].ops);
+    cs_free(x->st);
+    cs_free(x->base.streams);
+    cs_free(x);
+}
+
+static const cs_opsrc_vt gen_vt = {gen_next, gen_destroy};
+
+cs_status cs_cim_opsrc_create(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g,
+                              const cs_cim_mapping *m, const cs_gemm_layout *lay, uint64_t repeat,
+                              cs_opsrc **out, cs_err *err)
+{
+    if (!m->kt || !m->nt || !m->slots || !m->m1 || !m->dup)
+        return cs_err_add(err, CS_INVALID, "mapper: error: cim: incomplete mapping");
+    gen *x = cs_calloc(1, sizeof *x);
+    x->base.vt = &gen_vt;
+    x->t = *t;
+    x->ct = *ct;
+    x->g = *g;
+    x->m = *m;
+    x->lay = *lay;
+    x->repeat = repeat;
+    x->eb = (uint32_t)cs_dtype_bytes(lay->dtype);
+    x->nsm = t->sms;
+    uint64_t ops_per_chunk = 16 + 2 * (uint64_t)m->slots * m->dup * (m->order == CS_CIM_OS ? m->rounds : 1);
+    x->chunks_per_cta = max64(1, 2048 / ops_per_chunk);
+    uint32_t ns = x->nsm + (ct->level == CS_CIM_L2 ? ct->controllers : 0);
+    x->base.nstreams = ns;
+    x->base.streams = cs_calloc(ns, sizeof(cs_stream_info));
+    x->st = cs_calloc(ns, sizeof *x->st);
+    for (uint32_t i = 0; i < x->nsm; i++)
+        x->base.streams[i] = (cs_stream_info){CS_STREAM_SM, i};
+    for (uint32_t i = x->nsm; i < ns; i++)
+        x->base.streams[i] = (cs_stream_info){CS_STREAM_CIM, i - x->nsm};
+    *out = &x->base;
+    return CS_OK;
+}
