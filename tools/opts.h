@@ -73,7 +73,8 @@ enum {
     "                         (default: the area of cim.replace_LEVEL bytes) or iso-capacity\n" \
     "      --mapping MODE     auto (default: bounded search) or www (the WWW study's algorithm)\n" \
     "      --goal G           what auto optimises: cycles (default), energy or edp\n"        \
-    "      --dup N            copies of each weight tile in a controller (default: searched)\n" \
+    "      --dup N            copies of each weight tile (over SMs and macros; 1: no\n"      \
+    "                         duplication; default: searched)\n" \
     "      --order O          ws (weight-stationary) or os (output-stationary); default searched\n" \
     "      --double-buffer B  on or off: write the next tiles while computing (default searched)\n"
 

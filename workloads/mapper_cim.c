@@ -314,8 +314,11 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                     cs_err_init(&quiet);
                     if (!www_fill(ct, g, dtype, &m, &quiet))
                         continue;
-                    if (req->dup)
-                        m.dup = req->dup;
+                    if (req->dup) {
+                        if (req->dup % m.grid_m)
+                            continue;
+                        m.dup = req->dup / m.grid_m;
+                    }
                     if (complete(t, ct, g, dtype, &m))
                         consider(&m, CS_CIM_GOAL_CYCLES, &best, &found);
                     continue;
@@ -332,7 +335,9 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                         if (req->double_buffer >= 0 && db != req->double_buffer)
                             continue;
                         for (uint32_t dup = 1; dup <= ct->macros; dup *= 2) {
-                            if (req->dup && dup != req->dup)
+                            /* a forced --dup is the total number of copies of a tile:
+                             * across controllers (grid_m) times within one */
+                            if (req->dup && (uint64_t)dup * m.grid_m != req->dup)
                                 continue;
                             m.order = order;
                             m.double_buffer = db;
@@ -340,8 +345,7 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                             if (complete(t, ct, g, dtype, &m))
                                 consider(&m, req->goal, &best, &found);
                         }
-                        if (req->dup && req->dup > ct->macros)
-                            break;
+
                     }
                 }
             }
@@ -549,7 +553,7 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     b.x = (uint32_t)cta;
     b.rows = WARPS;
     b.row_bytes = (uint32_t)(m->from_global ? 0 : 2 * buf_bytes);
-    b.stride = 64;
+    b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
     uint32_t tag = 0;
     uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : m->rounds - 1;
@@ -652,7 +656,9 @@ static uint64_t l2_items_per_round(const gen *x, const share *s)
     return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n * x->m.tiles_n;
 }
 
-static bool l2_item(const gen *x, uint64_t r, uint64_t idx, item *it)
+/* Item idx of a round: which rows, which column block. Whether the block has tiles in that
+ * round is decided per slice (edge slices hold fewer tiles, so their rounds differ). */
+static void l2_item(const gen *x, uint64_t idx, item *it)
 {
     const cs_cim_mapping *m = &x->m;
     uint64_t per_gm = m->chunks * m->grid_n * m->tiles_n;
@@ -662,10 +668,6 @@ static bool l2_item(const gen *x, uint64_t r, uint64_t idx, item *it)
     rem %= m->grid_n * m->tiles_n;
     it->gn = (uint32_t)(rem / m->tiles_n);
     it->nb = rem % m->tiles_n;
-    /* only column blocks with a tile in round r */
-    uint64_t fr = (it->nb * m->tiles_k) / m->slots, lr = (it->nb * m->tiles_k + m->tiles_k - 1) / m->slots;
-    (void)x;
-    return r >= fr && r <= lr;
 }
 
 static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
@@ -687,14 +689,13 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     b.x = (uint32_t)cta;
     b.rows = WARPS;
     b.row_bytes = (uint32_t)(2 * buf_bytes);
-    b.stride = 64;
+    b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
     uint32_t tag = 0;
     for (uint64_t j = j0; j < j1; j++) {
         item it;
         uint64_t idx = j * x->nsm + sm;
-        if (!l2_item(x, r, idx, &it))
-            continue;
+        l2_item(x, idx, &it);
         /* the first k-slice controller of this item gives the rows and columns */
         uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k;
         share s;
@@ -706,6 +707,16 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
         uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
         uint64_t n0 = s.n0 + it.nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
         bool any = false;
+        uint64_t fr = UINT64_MAX, lr = 0; /* rounds holding the block, over its slices */
+        for (uint32_t gk = 0; gk < m->grid_k; gk++) {
+            uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
+            share sk;
+            if (!controller_share(&x->g, m, c, &sk) || it.nb >= sk.tn)
+                continue;
+            uint64_t f = (it.nb * sk.tk) / m->slots, l = (it.nb * sk.tk + sk.tk - 1) / m->slots;
+            fr = f < fr ? f : fr;
+            lr = l > lr ? l : lr;
+        }
         for (uint32_t gk = 0; gk < m->grid_k; gk++) {
             uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
             share sk;
@@ -748,7 +759,6 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
         }
         if (!any)
             continue;
-        uint64_t fr = (it.nb * m->tiles_k) / m->slots, lr = (it.nb * m->tiles_k + m->tiles_k - 1) / m->slots;
         bool red = m->grid_k > 1 || (fr != lr && m->spill);
         if (r == lr || (fr != lr && m->spill))
             emit_output(x, ss, row0, rows, n0, nn, red, (uint32_t)(it.nb % WARPS));

@@ -67,7 +67,7 @@ typedef struct cs_cim_target {
 typedef struct cs_cim_request {
     int mode;                     /* cs_cim_mode */
     int goal;                     /* cs_cim_goal */
-    uint32_t dup;                 /* 0: search (auto) / 1 (www) */
+    uint32_t dup;                 /* copies of each weight tile in the GPU (grid_m x dup); 0: search */
     int order;                    /* -1: search */
     int double_buffer;            /* -1: search, 0 off, 1 on */
 } cs_cim_request;

@@ -26,12 +26,12 @@ uint32_t cs_tc_occupancy(const cs_target *t, uint32_t warps, uint64_t smem, uint
 }
 
 /* Registers per thread of a warp tile: int32/fp32 accumulators, double-buffered fragments,
- * and a fixed allowance for addresses and loop state (CUTLASS kernels land near this). */
+ * and a fixed allowance of 16 for addresses and loop state. */
 static uint32_t regs_for(const cs_target *t, uint32_t warp_m, uint32_t warp_n, uint32_t k_group_bytes)
 {
     uint32_t acc = warp_m * warp_n / 32;
     uint32_t frag = 2 * (warp_m + warp_n) * k_group_bytes / 4 / 32;
-    uint32_t r = acc + frag + 32;
+    uint32_t r = acc + frag + 16;
     return r > t->max_regs_per_thread ? t->max_regs_per_thread : r;
 }
 

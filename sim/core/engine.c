@@ -66,8 +66,9 @@ enum { WATCH_EVERY = 1024 };
 
 struct cs_engine {
     cs_engine_head head; /* must stay first */
-    vec *run;            /* the bucket being drained, sorted from run_i on */
-    uint32_t run_i;
+    vec *run;            /* the bucket being drained, sorted, pending from run_i on */
+    vec *side;           /* entries before cur_end posted while draining, sorted, from side_i */
+    uint32_t run_i, side_i;
     heap far;            /* entries at or after cur_start + HORIZON_PS */
     vec **wheel;         /* WHEEL buckets of BUCKET_PS, NULL when empty */
     uint64_t *bits;      /* non-empty buckets */
@@ -136,6 +137,7 @@ cs_engine *cs_engine_create(void)
     e->wheel = cs_calloc(WHEEL, sizeof *e->wheel);
     e->bits = cs_calloc(WHEEL / 64, sizeof *e->bits);
     e->run = vec_get(e);
+    e->side = vec_get(e);
     e->cur_end = BUCKET_PS;
     e->watch_window_ps = 1000000000ULL; /* 1 ms of simulated time */
     e->watch_window_events = 50000000ULL;
@@ -155,6 +157,7 @@ void cs_engine_destroy(cs_engine *e)
     cs_free(e->units);
     cs_free(e->pool);
     cs_free(e->run);
+    cs_free(e->side);
     cs_free(e->far.a);
     cs_free(e->wheel);
     cs_free(e->bits);
@@ -219,17 +222,18 @@ static void wheel_put(cs_engine *e, const entry *x)
     v->a[v->n++] = *x;
 }
 
-/* Puts x (before cur_end) at its place in the run. */
-static void run_insert(cs_engine *e, const entry *x)
+/* Puts x (before cur_end) at its place in the side run. It has the largest sequence yet, so
+ * it goes after everything of its instant and priority: nearly always at the end. */
+static void side_insert(cs_engine *e, const entry *x)
 {
-    vec *r = e->run;
-    uint32_t i = e->run_i, j = r->n;
+    vec *r = e->side;
+    uint32_t i = e->side_i, j = r->n;
     if (i > 0 && (i == j || before(x, &r->a[i]))) { /* first: reuse a drained slot */
-        r->a[--e->run_i] = *x;
+        r->a[--e->side_i] = *x;
         return;
     }
     if (j == r->cap)
-        r = e->run = vec_grow(r);
+        r = e->side = vec_grow(r);
     while (j > i && before(x, &r->a[j - 1])) {
         r->a[j] = r->a[j - 1];
         j--;
@@ -246,7 +250,7 @@ static inline void push(cs_engine *e, const entry *x)
         else
             heap_push(&e->far, *x);
     } else {
-        run_insert(e, x);
+        side_insert(e, x);
     }
     if (++e->n > e->max_n)
         e->max_n = e->n;
@@ -313,25 +317,47 @@ static bool advance(cs_engine *e)
         e->run->n = 0;
         e->run_i = 0;
     }
+    e->side->n = 0;
+    e->side_i = 0;
     /* Far entries that the new horizon now covers move into the wheel (or into the run). */
     cs_ps horizon = e->cur_end - BUCKET_PS + HORIZON_PS;
     while (e->far.n && e->far.a[0].t < horizon) {
         entry x = heap_pop(&e->far);
         if (x.t < e->cur_end)
-            run_insert(e, &x);
+            side_insert(e, &x);
         else
             wheel_put(e, &x);
     }
     return true;
 }
 
-/* The earliest entry (possibly stale), or NULL when the queue is empty. */
-static inline entry *peek(cs_engine *e)
+/* The earliest entry (possibly stale), or NULL when the queue is empty; *from_side tells
+ * which run it is in. */
+static inline entry *peek(cs_engine *e, bool *from_side)
 {
-    while (e->run_i == e->run->n)
+    for (;;) {
+        bool have_run = e->run_i < e->run->n, have_side = e->side_i < e->side->n;
+        if (have_side && (!have_run || before(&e->side->a[e->side_i], &e->run->a[e->run_i]))) {
+            *from_side = true;
+            return &e->side->a[e->side_i];
+        }
+        if (have_run) {
+            *from_side = false;
+            return &e->run->a[e->run_i];
+        }
         if (!advance(e))
             return NULL;
-    return &e->run->a[e->run_i];
+    }
+}
+
+/* Removes the entry peek returned. */
+static inline void drop(cs_engine *e, bool from_side)
+{
+    if (from_side)
+        e->side_i++;
+    else
+        e->run_i++;
+    e->n--;
 }
 
 static inline bool live(const entry *x)
@@ -398,12 +424,12 @@ cs_status cs_engine_run(cs_engine *e, cs_ps until, cs_err *err)
     watchdog_reset(e);
     uint64_t countdown = WATCH_EVERY;
     while (!e->stop) {
-        entry *top = peek(e);
+        bool from_side;
+        entry *top = peek(e, &from_side);
         if (!top || top->t > until)
             break;
-        entry x = *top; /* the handler may insert into the run, moving it */
-        e->run_i++;
-        e->n--;
+        entry x = *top; /* the handler may insert into the side run, moving it */
+        drop(e, from_side);
         cs_event_fn fn = x.fn;
         void *ctx = x.obj;
         if (!fn) {
@@ -445,10 +471,9 @@ uint64_t cs_engine_max_pending(const cs_engine *e) { return e->max_n; }
 cs_ps cs_engine_next_time(cs_engine *e)
 {
     entry *top;
-    while ((top = peek(e)) && !live(top)) {
-        e->run_i++;
-        e->n--;
-    }
+    bool from_side;
+    while ((top = peek(e, &from_side)) && !live(top))
+        drop(e, from_side);
     return top ? top->t : CS_PS_NEVER;
 }
 
@@ -485,6 +510,8 @@ void cs_engine_dump(cs_engine *e, cs_buf *out, int max_events)
     size_t m = 0;
     memcpy(copy, e->run->a + e->run_i, (e->run->n - e->run_i) * sizeof *copy);
     m += e->run->n - e->run_i;
+    memcpy(copy + m, e->side->a + e->side_i, (e->side->n - e->side_i) * sizeof *copy);
+    m += e->side->n - e->side_i;
     memcpy(copy + m, e->far.a, e->far.n * sizeof *copy);
     m += e->far.n;
     for (size_t b = 0; b < WHEEL; b++)

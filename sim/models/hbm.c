@@ -62,18 +62,19 @@ typedef struct bank {
     uint32_t group;
 } bank;
 
-/* The command a bank offers the scheduler (see bank_offer), cached until the bank's queue or
- * state changes (stale): only its issue time depends on other banks. Kept apart from the bank
- * and packed, because planning reads it for every busy bank before every command. */
-typedef struct boffer {
-    uint64_t bank_t; /* the bank's own bound on cmd (it only moves when the bank issues) */
-    uint64_t seq;    /* the offering request's age */
-    int32_t ent;
-    uint8_t cmd;
-    uint8_t group;
-    uint8_t rank; /* tie-break after the cycle: 0 = FR-FCFS row hit (or any, FCFS), 1 = other */
-    bool stale;
-} boffer;
+/* The command each bank offers the scheduler (see bank_offer), cached until the bank's queue
+ * or state changes (its bit in stale_mask): only its issue time depends on other banks. Kept
+ * apart from the banks, one array per field, because planning reads them for every busy bank
+ * before every command, in a loop that is then short and free of branches. */
+typedef struct boffers {
+    uint64_t bank_t[MAX_BANKS]; /* the bank's own bound on cmd (moves only when it issues) */
+    uint64_t seq[MAX_BANKS];    /* the offering request's age */
+    int32_t ent[MAX_BANKS];
+    uint8_t cmd[MAX_BANKS];
+    uint8_t grp_cmd[MAX_BANKS]; /* group * CMD_KINDS + cmd: the group bound that applies */
+    uint8_t rank[MAX_BANKS];    /* tie-break after the cycle: 0 = FR-FCFS row hit (or any,
+                                   FCFS), 1 = other */
+} boffers;
 
 typedef struct waitq {
     int32_t head, tail;
@@ -114,7 +115,8 @@ struct cs_hbm {
     /* banks and channel-wide state */
     uint32_t nbanks;
     bank banks[MAX_BANKS];
-    boffer offers[MAX_BANKS];
+    boffers offers;
+    uint64_t stale_mask; /* banks whose offer must be recomputed */
     uint64_t grp_earliest[MAX_BANKS][CMD_KINDS]; /* bounds on every bank of a group */
     uint64_t chan_earliest[CMD_KINDS];           /* bounds on every bank */
     uint64_t busy_mask; /* banks with queued requests */
@@ -355,7 +357,7 @@ static void bank_append(cs_hbm *h, uint32_t b, int32_t i)
         h->e[bk->tail].bnext = i;
     bk->tail = i;
     bk->queued++;
-    h->offers[b].stale = true;
+    h->stale_mask |= 1ULL << b;
     h->busy_mask |= 1ULL << b;
 }
 
@@ -452,10 +454,9 @@ static void refresh_catch_up(cs_hbm *h, uint64_t c)
     if (k > 1)
         last = max64(tref + h->tRFC, h->next_ref + (k - 1) * h->tREFI);
     h->chan_earliest[CMD_ACT] = max64(h->chan_earliest[CMD_ACT], last + h->tRFC);
-    for (uint32_t j = 0; j < h->nbanks; j++) {
+    for (uint32_t j = 0; j < h->nbanks; j++)
         h->banks[j].bypass = 0;
-        h->offers[j].stale = true;
-    }
+    h->stale_mask = ~0ULL;
     h->n.ref += k;
     h->next_ref += k * h->tREFI;
 }
@@ -476,13 +477,12 @@ static void bank_offer(cs_hbm *h, uint32_t b)
 {
     const bank *bk = &h->banks[b];
     const entry *head = &h->e[bk->head];
-    boffer *o = &h->offers[b];
+    boffers *o = &h->offers;
     bool frfcfs = h->p.scheduler == CS_HBM_FRFCFS;
-    o->stale = false;
-    o->group = (uint8_t)bk->group;
-    o->ent = bk->head;
-    o->seq = head->seq;
-    o->rank = frfcfs;
+    h->stale_mask &= ~(1ULL << b);
+    o->ent[b] = bk->head;
+    o->seq[b] = head->seq;
+    o->rank[b] = frfcfs;
     int cmd = CMD_ACT;
     if (h->open_mask >> b & 1) {
         int32_t hit = NIL;
@@ -501,17 +501,18 @@ static void bank_offer(cs_hbm *h, uint32_t b)
             hit = bk->head;
         }
         if (hit != NIL) {
-            o->rank = 0;
-            o->ent = hit;
-            o->seq = h->e[hit].seq;
+            o->rank[b] = 0;
+            o->ent[b] = hit;
+            o->seq[b] = h->e[hit].seq;
             cmd = h->e[hit].flags & F_WRITE ? CMD_WR : CMD_RD;
         } else {
             CS_ASSERT(head->row != bk->open_row);
             cmd = CMD_PRE;
         }
     }
-    o->cmd = (uint8_t)cmd;
-    o->bank_t = bk->earliest[cmd];
+    o->cmd[b] = (uint8_t)cmd;
+    o->grp_cmd[b] = (uint8_t)(bk->group * CMD_KINDS + (uint32_t)cmd);
+    o->bank_t[b] = bk->earliest[cmd];
 }
 
 /* Per command kind, the bounds every bank shares at or after `from`: channel level, tFAW for
@@ -526,11 +527,13 @@ static void common_bounds(const cs_hbm *h, uint64_t from, uint64_t out[CMD_KINDS
     out[CMD_WR] = max64(max64(h->chan_earliest[CMD_WR], wr_bus), from);
 }
 
-static inline uint64_t offer_key(const cs_hbm *h, const boffer *o,
-                                 const uint64_t common[CMD_KINDS])
+/* Bank b's offer in the policy's order, ahead of its age (the offer must be fresh). */
+static inline uint64_t offer_key(const cs_hbm *h, uint32_t b, const uint64_t common[CMD_KINDS])
 {
-    uint64_t t = max64(o->bank_t, max64(h->grp_earliest[o->group][o->cmd], common[o->cmd]));
-    return t << 1 | o->rank;
+    const boffers *o = &h->offers;
+    const uint64_t *grp = &h->grp_earliest[0][0];
+    uint64_t t = max64(o->bank_t[b], max64(grp[o->grp_cmd[b]], common[o->cmd[b]]));
+    return t << 1 | o->rank[b];
 }
 
 static void set_plan(cs_hbm *h, pick pk, uint64_t key, uint64_t seq)
@@ -569,21 +572,19 @@ static void plan(cs_hbm *h, uint64_t from)
     }
     uint64_t common[CMD_KINDS];
     common_bounds(h, from, common);
+    for (uint64_t m = h->busy_mask & h->stale_mask; m; m &= m - 1)
+        bank_offer(h, (uint32_t)__builtin_ctzll(m));
     uint32_t best_b = 0;
     for (uint64_t m = h->busy_mask; m; m &= m - 1) {
         uint32_t b = (uint32_t)__builtin_ctzll(m);
-        const boffer *o = &h->offers[b];
-        if (o->stale)
-            bank_offer(h, b);
-        uint64_t key = offer_key(h, o, common);
-        if (key < best_key || (key == best_key && o->seq < best_seq)) {
-            best_key = key;
-            best_seq = o->seq;
-            best_b = b;
-        }
+        uint64_t key = offer_key(h, b, common), seq = h->offers.seq[b];
+        bool better = key < best_key || (key == best_key && seq < best_seq);
+        best_key = better ? key : best_key;
+        best_seq = better ? seq : best_seq;
+        best_b = better ? b : best_b;
     }
     if (best_key != NEVER)
-        best = (pick){h->offers[best_b].cmd, best_b, h->offers[best_b].ent};
+        best = (pick){h->offers.cmd[best_b], best_b, h->offers.ent[best_b]};
     if (h->p.page_policy == CS_HBM_CLOSED_PAGE) {
         /* Open banks nobody waits for: precharge, after every request's commands. */
         for (uint64_t m = h->open_mask & ~h->busy_mask; m; m &= m - 1) {
@@ -642,7 +643,7 @@ static void column(cs_hbm *h, uint32_t b, int32_t i, uint64_t c)
 static void issue(cs_hbm *h, pick pk, uint64_t c)
 {
     bank *bk = &h->banks[pk.bank];
-    h->offers[pk.bank].stale = true;
+    h->stale_mask |= 1ULL << pk.bank;
     switch (pk.cmd) {
     case CMD_ACT:
         bk->open_row = h->e[pk.ent].row;
@@ -717,13 +718,13 @@ static void kick(cs_hbm *h, uint32_t b)
         plan(h, c); /* c <= tick_cycle: the pending tick is never later than the edge now */
     } else {
         bank_offer(h, b);
-        const boffer *o = &h->offers[b];
+        const boffers *o = &h->offers;
         uint64_t common[CMD_KINDS];
         common_bounds(h, c, common);
-        uint64_t key = offer_key(h, o, common);
-        if (key > h->plan_key || (key == h->plan_key && o->seq >= h->plan_seq))
+        uint64_t key = offer_key(h, b, common);
+        if (key > h->plan_key || (key == h->plan_key && o->seq[b] >= h->plan_seq))
             return;
-        set_plan(h, (pick){o->cmd, b, o->ent}, key, o->seq);
+        set_plan(h, (pick){o->cmd[b], b, o->ent[b]}, key, o->seq[b]);
     }
     if (h->plan_t != NEVER && (!cs_event_pending(&h->tick_ev) || h->plan_t != h->tick_cycle))
         arm_tick(h, h->plan_t);

@@ -54,6 +54,8 @@ static const cs_cfg_key l2_keys[] = {
              "ideal variant: every access hits after ideal_latency, unlimited bandwidth, no DRAM"),
     CS_CFG_K(cs_l2_params, ideal_latency_ps, "ideal_latency", CS_CFG_TIME, false, "100ns", 0, 1e12, "ps",
              "latency of the ideal variant"),
+    CS_CFG_K(cs_l2_params, bypass, "bypass", CS_CFG_BOOL, false, "false", 1, 0, "",
+             "no L2 at all: every request goes to DRAM and no L2 action is counted"),
 };
 const cs_cfg_schema cs_l2_schema =
     CS_CFG_SCHEMA("l2", cs_l2_params, l2_keys, check_l2,
@@ -389,12 +391,41 @@ static void wake_pipeline(cs_l2 *l2)
 
 static void cim_request(cs_l2 *l2, cs_req *r);
 
+enum { BYPASS = UINT16_MAX - 2 }; /* src of a bypass DRAM request; ctx is the request it serves */
+
+/* Bypass: a DRAM request for r's sectors (reads and reductions), or r forwarded (writes). */
+static void bypass(cs_l2 *l2, cs_req *r)
+{
+    cs_req *d = cs_req_alloc(l2->pool);
+    d->addr = r->addr;
+    d->sectors = r->sectors;
+    d->src = BYPASS;
+    d->t_issue = cs_engine_now(l2->base.eng);
+    if (r->kind == CS_REQ_WRITE) {
+        d->kind = CS_REQ_WRITE;
+        d->no_ack = true;
+        l2->c.bytes_in += cs_req_data_bytes(r);
+        to_dram(l2, d);
+        respond(l2, r, cs_engine_now(l2->base.eng));
+        return;
+    }
+    d->kind = CS_REQ_READ;
+    d->ctx = r;
+    to_dram(l2, d);
+}
+
 static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
 {
     (void)in;
     (void)arg;
     cs_l2 *l2 = owner;
     cs_req *r = ptr;
+    if (l2->p.bypass && r->kind != CS_REQ_CIM) {
+        cs_port_release(&l2->in);
+        cs_engine_progress(l2->base.eng);
+        bypass(l2, r);
+        return;
+    }
     if (r->kind == CS_REQ_CIM) {
         cs_port_release(&l2->in);
         cim_request(l2, r);
@@ -596,6 +627,23 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
     }
     if (d->src == CIM_FETCH) {
         cim_fill(l2, d);
+        return;
+    }
+    if (d->src == BYPASS) {
+        cs_req *r = d->ctx;
+        l2->c.fill_sectors += cs_sectors_count(d->sectors);
+        if (r->kind == CS_REQ_REDUCE) { /* read-modify-write straight to DRAM */
+            d->kind = CS_REQ_WRITE;
+            d->is_resp = false;
+            d->no_ack = true;
+            d->ctx = NULL;
+            l2->c.bytes_in += cs_req_data_bytes(r);
+            to_dram(l2, d);
+        } else {
+            cs_req_free(l2->pool, d);
+        }
+        respond(l2, r, cs_engine_now(l2->base.eng));
+        cs_engine_progress(l2->base.eng);
         return;
     }
     int32_t idx = (int32_t)d->tag;

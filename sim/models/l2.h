@@ -13,7 +13,9 @@
  * line (the system calls it at the end of a GEMM so the stored bytes reach DRAM).
  *
  * The ideal variant (params.ideal) answers every request after ideal_latency_ps and never
- * goes to DRAM: a perfect L2 for bounds.
+ * goes to DRAM: a perfect L2 for bounds. The bypass variant (params.bypass) is no cache at
+ * all: reads and reductions go to DRAM, writes are forwarded, nothing is counted as an L2
+ * action (for templates, like the WWW study's, with no L2).
  *
  * Counted actions (class "l2"): tag (one lookup), read and write (one 32 B sector of the data
  * array each: hits, fills, write-backs, stores).
@@ -47,6 +49,7 @@ typedef struct cs_l2_params {
     uint64_t interleave_bytes;    /* consecutive bytes mapped to one slice (and DRAM channel) */
     bool ideal;
     uint64_t ideal_latency_ps;
+    bool bypass;                  /* no cache: every request goes to DRAM (templates without L2) */
 } cs_l2_params;
 
 extern const cs_cfg_schema cs_l2_schema;

@@ -42,7 +42,7 @@ static void check_sm(const void *params, cs_cfg_check *chk)
 const cs_cfg_schema cs_sm_schema =
     CS_CFG_SCHEMA("sm", cs_sm_params, sm_keys, check_sm, "Streaming multiprocessors: warps, CTAs, issue, LSU.");
 
-enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2 };
+enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2, MIO_CYCLES = 32 };
 enum { W_FREE, W_READY, W_BLOCKED, W_BAR, W_DRAIN, W_DONE };
 enum { B_NONE, B_LDS, B_MMA, B_LSU, B_CP, B_CIM };
 enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMIN = 5, CLS_CIMREQ = 6 };
@@ -141,6 +141,7 @@ struct cs_sm {
     cs_ps finish_ps;
     void (*on_done)(void *ctx);
     void *on_done_ctx;
+    cs_ps cta_done[CS_SM_CTA_TIMES];
     cs_sm_counts c;
 };
 
@@ -237,6 +238,8 @@ static bool fits(const cs_sm *sm, const cs_op *b)
 
 static void finish_cta(cs_sm *sm, cta *c)
 {
+    if (c->id < CS_SM_CTA_TIMES)
+        sm->cta_done[c->id] = now_of(sm);
     c->used = false;
     sm->ctas_used--;
     sm->warps_used -= c->warps;
@@ -472,6 +475,17 @@ static void mma_done(void *ctx, void *ptr, uint64_t arg)
         try_finish(sm, w);
 }
 
+/* The memory-instruction queue holds MIO_CYCLES of shared-memory bank work: beyond that a warp
+ * that wants the banks waits (it stays ready and retries when the backlog has drained). */
+static bool smem_backlogged(cs_sm *sm, warp *w, cs_ps now)
+{
+    cs_ps horizon = after(sm, now, MIO_CYCLES);
+    if (cs_smem_free_at(sm->smem) <= horizon)
+        return false;
+    w->ready_at = cs_smem_free_at(sm->smem) - (horizon - now);
+    return true;
+}
+
 /* ---- CiM ---------------------------------------------------------------------------------- */
 
 static void arm_lsu(cs_sm *sm);
@@ -592,6 +606,8 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         return true;
     }
     /* CIM_MAC */
+    if ((op->flags & CS_OPF_FROM_SMEM) && smem_backlogged(sm, w, now))
+        return false;
     if (sm->cim_slices) { /* L2 CiM: read the inputs, send them to the slice */
         uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
         cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + 127) / 128), bytes, false);
@@ -844,6 +860,8 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
     switch (op->kind) {
     case CS_OP_LDS:
     case CS_OP_STS: {
+        if (smem_backlogged(sm, w, now))
+            return false;
         uint32_t wf = cs_smem_op_wavefronts(sm->smem, op);
         bool st = op->kind == CS_OP_STS;
         cs_ps t = cs_smem_access(sm->smem, now, wf, op_bytes(op), st);
@@ -1124,6 +1142,11 @@ void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
 }
 bool cs_sm_done(const cs_sm *sm) { return sm->done; }
 cs_ps cs_sm_finish_time(const cs_sm *sm) { return sm->finish_ps; }
+
+cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id)
+{
+    return id < CS_SM_CTA_TIMES ? sm->cta_done[id] : CS_PS_NEVER;
+}
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm) { return &sm->c; }
 
 cs_status cs_sm_status(cs_sm *sm, cs_err *err)
@@ -1139,6 +1162,8 @@ void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
     sm->stream = stream;
     sm->stream_done = sm->have_begin = sm->done = false;
     sm->status = CS_OK;
+    for (uint32_t i = 0; i < CS_SM_CTA_TIMES; i++)
+        sm->cta_done[i] = CS_PS_NEVER;
     fetch_ctas(sm);
 }
 

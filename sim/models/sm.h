@@ -99,6 +99,10 @@ void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx);
 /* Status of the stream reading: CS_OK, or the error a trace source reported mid-run. */
 cs_status cs_sm_status(cs_sm *sm, cs_err *err);
 cs_ps cs_sm_finish_time(const cs_sm *sm);
+/* When CTA `id` (its CTA_BEGIN x) finished on this SM; CS_PS_NEVER if it has not (ids below
+ * CS_SM_CTA_TIMES only: a diagnostic for tests and reports). */
+enum { CS_SM_CTA_TIMES = 256 };
+cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id);
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm);
 
 #endif

@@ -46,6 +46,9 @@ static const cs_cfg_key smem_keys[] = {
     CS_CFG_K(cs_smem_params, l1_assoc, "l1_assoc", CS_CFG_INT, false, "4", 1, 64, "ways", "L1 data cache associativity"),
     CS_CFG_K(cs_smem_params, l1_latency_cycles, "l1_latency", CS_CFG_INT, false, "34", 1, 10000, "cycles",
              "L1 hit load-to-use latency"),
+    CS_CFG_K(cs_smem_params, bytes_per_cycle, "bytes_per_cycle", CS_CFG_INT, false, "0", 0, 65536, "B/cycle",
+             "bandwidth cap of the bank pipeline for templates whose SRAM is slower than its banks "
+             "(0: banks x bank_bytes, the conflict model alone)"),
 };
 const cs_cfg_schema cs_smem_schema =
     CS_CFG_SCHEMA("smem", cs_smem_params, smem_keys, check_smem,
@@ -200,7 +203,13 @@ cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes,
         s->writes += units;
     else
         s->reads += units;
-    return cs_smem_occupy(s, now, wavefronts);
+    uint64_t cycles = wavefronts;
+    if (s->p.bytes_per_cycle) {
+        uint64_t cap = (bytes + (uint64_t)s->p.bytes_per_cycle - 1) / (uint64_t)s->p.bytes_per_cycle;
+        if (cap > cycles)
+            cycles = cap;
+    }
+    return cs_smem_occupy(s, now, cycles);
 }
 
 cs_ps cs_smem_free_at(const cs_smem *s) { return s->free_ps; }

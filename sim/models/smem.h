@@ -34,6 +34,7 @@ typedef struct cs_smem_params {
     int64_t latency_cycles;     /* shared load to use */
     int64_t l1_assoc;
     int64_t l1_latency_cycles;  /* L1 hit to use */
+    int64_t bytes_per_cycle;    /* cap on the bank pipeline (0: banks x bank_bytes) */
 } cs_smem_params;
 
 extern const cs_cfg_schema cs_smem_schema;

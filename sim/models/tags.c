@@ -1,4 +1,15 @@
-/* tags — flat array of sets x ways. */
+/* tags — sets x ways of lines, plus a compact array of 32-bit key fingerprints.
+ *
+ * Why the fingerprints: a lookup that compared full lines would read every line of the set
+ * (16 ways x 16 bytes = four cache lines, and the tag arrays of all slices together do not fit
+ * in the host's caches); the fingerprints of a 16-way set fill one cache line, and only a way
+ * whose fingerprint matches is read to confirm the key and its valid mask. The fingerprint is a
+ * filter, never the answer: the full key decides, so any keys work.
+ *
+ * LRU stamps are 32 bits (a line is 16 bytes). When the counter wraps, every set's stamps are
+ * renumbered by rank, which keeps the order within each set — the only thing victims compare —
+ * so replacement is exactly what 64-bit stamps would give.
+ */
 #include "tags.h"
 
 #include "alloc.h"
@@ -6,17 +17,28 @@
 
 struct cs_tags {
     uint64_t sets;
+    uint64_t set_mask; /* sets - 1, used when sets is a power of two (no division) */
+    bool pow2;
     uint32_t assoc;
-    uint64_t stamp;
+    uint32_t stamp;
+    uint32_t *fp;       /* sets * assoc fingerprints, a set's ways together */
     cs_tag_line *lines; /* sets * assoc */
 };
+
+static inline uint32_t fingerprint(uint64_t key)
+{
+    return (uint32_t)key ^ (uint32_t)(key >> 32);
+}
 
 cs_tags *cs_tags_create(uint64_t lines, uint32_t assoc)
 {
     CS_ASSERT(assoc > 0 && lines >= assoc && lines % assoc == 0);
     cs_tags *t = cs_calloc(1, sizeof *t);
     t->sets = lines / assoc;
+    t->pow2 = (t->sets & (t->sets - 1)) == 0;
+    t->set_mask = t->sets - 1;
     t->assoc = assoc;
+    t->fp = cs_calloc(lines, sizeof *t->fp);
     t->lines = cs_calloc(lines, sizeof *t->lines);
     return t;
 }
@@ -25,32 +47,62 @@ void cs_tags_destroy(cs_tags *t)
 {
     if (!t)
         return;
+    cs_free(t->fp);
     cs_free(t->lines);
     cs_free(t);
 }
 
-static cs_tag_line *set_of(cs_tags *t, uint64_t key)
+/* Index of the first way of key's set. */
+static inline uint64_t set_base(const cs_tags *t, uint64_t key)
 {
-    return &t->lines[(key % t->sets) * t->assoc];
+    uint64_t set = t->pow2 ? key & t->set_mask : key % t->sets;
+    return set * t->assoc;
 }
 
 cs_tag_line *cs_tags_find(cs_tags *t, uint64_t key)
 {
-    cs_tag_line *set = set_of(t, key);
-    for (uint32_t w = 0; w < t->assoc; w++)
-        if (set[w].valid && set[w].key == key)
-            return &set[w];
+    uint64_t base = set_base(t, key);
+    const uint32_t *fp = &t->fp[base];
+    uint32_t f = fingerprint(key);
+    for (uint32_t w = 0; w < t->assoc; w++) {
+        if (fp[w] != f)
+            continue;
+        cs_tag_line *line = &t->lines[base + w];
+        if (line->valid && line->key == key)
+            return line;
+    }
     return NULL;
+}
+
+/* Renumbers the stamps of every set by rank (1..assoc), keeping their order in each set (ties,
+ * which only never-touched ways have, keep the lower way first). */
+static void renumber(cs_tags *t)
+{
+    uint32_t *rank = cs_malloc(t->assoc * sizeof *rank);
+    for (uint64_t s = 0; s < t->sets; s++) {
+        cs_tag_line *set = &t->lines[s * t->assoc];
+        for (uint32_t i = 0; i < t->assoc; i++) {
+            rank[i] = 1;
+            for (uint32_t j = 0; j < t->assoc; j++)
+                rank[i] += set[j].lru < set[i].lru || (set[j].lru == set[i].lru && j < i);
+        }
+        for (uint32_t i = 0; i < t->assoc; i++)
+            set[i].lru = rank[i];
+    }
+    cs_free(rank);
+    t->stamp = t->assoc;
 }
 
 void cs_tags_touch(cs_tags *t, cs_tag_line *line)
 {
+    if (t->stamp == UINT32_MAX)
+        renumber(t);
     line->lru = ++t->stamp;
 }
 
 cs_tag_line *cs_tags_victim(cs_tags *t, uint64_t key)
 {
-    cs_tag_line *set = set_of(t, key), *best = &set[0];
+    cs_tag_line *set = &t->lines[set_base(t, key)], *best = &set[0];
     for (uint32_t w = 0; w < t->assoc; w++) {
         if (!set[w].valid)
             return &set[w];
@@ -65,6 +117,7 @@ void cs_tags_install(cs_tags *t, cs_tag_line *line, uint64_t key)
     line->key = key;
     line->valid = 0;
     line->dirty = 0;
+    t->fp[line - t->lines] = fingerprint(key);
     cs_tags_touch(t, line);
 }
 

@@ -5,6 +5,9 @@
  * set = key mod sets. Each line keeps a valid and a dirty mask of its sectors. LRU is exact:
  * a per-cache access counter stamped on each touch; the victim is an invalid way if any, else
  * the smallest stamp (lowest way on ties, so replacement is deterministic).
+ *
+ * Callers read a line's key and read and write its valid and dirty masks directly; the key
+ * changes only through cs_tags_install (the store keeps an index of keys beside the lines).
  */
 #ifndef CS_TAGS_H
 #define CS_TAGS_H
@@ -14,7 +17,7 @@
 
 typedef struct cs_tag_line {
     uint64_t key;
-    uint64_t lru;    /* last-touch stamp */
+    uint32_t lru;    /* last-touch stamp (internal: renumbered when the counter wraps) */
     uint8_t valid;   /* sector mask; 0 = way empty */
     uint8_t dirty;   /* sector mask */
 } cs_tag_line;

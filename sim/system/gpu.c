@@ -187,6 +187,7 @@ cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, 
 }
 
 cs_engine *cs_gpu_engine(cs_gpu *g) { return g->eng; }
+cs_sm *cs_gpu_sm(cs_gpu *g, uint32_t i) { return i < g->nsm ? g->sms[i] : NULL; }
 cs_stats *cs_gpu_stats(cs_gpu *g) { return g->stats; }
 const cs_clock *cs_gpu_clock(const cs_gpu *g) { return &g->clk; }
 

@@ -39,6 +39,9 @@ cs_status cs_gpu_flush(cs_gpu *g, cs_err *err);
  * request returned to the pool. CS_INVARIANT with the details otherwise. */
 cs_status cs_gpu_check_idle(cs_gpu *g, cs_err *err);
 
+/* SM i (for tests and diagnostics that need a component directly). */
+struct cs_sm *cs_gpu_sm(cs_gpu *g, uint32_t i);
+
 /* Sums over instances, read after a run. */
 typedef struct cs_gpu_totals {
     uint64_t macs_useful, macs_exec;

@@ -25,6 +25,7 @@ typedef struct cs_gemm_result {
     char mapping[CS_RESULT_STR];  /* tiling or CiM mapping, one line */
     char mapping_json[1024];      /* extra mapping details as a JSON object ("{}" if none) */
     uint64_t ctas;
+    uint64_t cim_macros_used;     /* macros the CiM mapping keeps busy (0: baseline) */
     cs_gpu_totals tot;            /* after the flush */
     cs_energy_report energy;
     char *stats_text;             /* the statistics dump when requested (owned), else NULL */

@@ -139,8 +139,9 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
     double peak = cs_arch_peak_macs_per_cycle(a, dtype);
     double cim_macros = 0;
     if (pl) { /* CiM peak: every macro doing rp x cp MACs per operation */
-        cim_macros = (double)rc->target.macros * (double)rc->target.controllers;
-        peak = cim_macros * (double)(rc->target.rp * rc->target.cp) / rc->target.latency_cycles;
+        peak = (double)rc->target.macros * (double)rc->target.controllers * (double)(rc->target.rp * rc->target.cp) /
+               rc->target.latency_cycles;
+        cim_macros = (double)(gr->cim_macros_used ? gr->cim_macros_used : 1); /* utilisation of the macros in use */
     }
     uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
     gr->bound_compute = (uint64_t)((double)gr->macs / peak);
@@ -189,6 +190,8 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         cs_cim_mapping_json(&cm, &mj);
         snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
         cs_buf_free(&mj);
+        uint64_t tiles = cm.tiles_n * cm.tiles_k;
+        gr->cim_macros_used = (uint64_t)(tiles < cm.slots ? tiles : cm.slots) * cm.dup * cm.grid_n * cm.grid_k * cm.grid_m;
     } else if (!jb->o->factory) {
         st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)
