@@ -61,7 +61,7 @@ static void print_table(FILE *f, const cs_result *base, cs_result **v, size_t nv
         all[i + 1] = v[i];
     for (size_t i = 0; i <= nv; i++) {
         const cs_result *r = all[i];
-        char name[64], macros[16];
+        char name[96], macros[16];
         if (r->cim) {
             snprintf(name, sizeof name, "%s@%s", r->cim->primitive, r->cim->level);
             snprintf(macros, sizeof macros, "%llu", (unsigned long long)r->cim->macros);

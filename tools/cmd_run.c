@@ -11,6 +11,7 @@
 #include "opts.h"
 #include "run.h"
 #include "show.h"
+#include "trace_run.h"
 
 static const char usage[] =
     "usage: cimsim run [-a ARCH] [-w WORKLOAD] [options] [-o RESULT.json]\n"
@@ -25,6 +26,7 @@ static const char usage[] =
     "options:\n" CS_OPTS_HELP
     "      --cim PRIM@LEVEL   run on CiM macros instead of the tensor cores\n" CS_OPTS_HELP_CIM
     "  -o, --output FILE      write the result JSON (docs/results.md) atomically\n"
+    "      --trace FILE       replay a trace (cimsim trace record) instead of mapping a workload\n"
     "      --stats FILE       write every statistic of every GEMM (text, one block per GEMM)\n"
     "      --stats-filter G   only the statistics whose names match glob G (e.g. 'gpu.l2.*')\n"
     "  -h, --help             this help\n";
@@ -51,7 +53,9 @@ int cs_cmd_run(int argc, char **argv)
     static const struct option longs[] = {CS_OPTS_LONG, CS_OPTS_LONG_CIM,
                                           {"stats", required_argument, 0, CS_OPT_FIRST_LOCAL},
                                           {"stats-filter", required_argument, 0, CS_OPT_FIRST_LOCAL + 1},
+                                          {"trace", required_argument, 0, CS_OPT_FIRST_LOCAL + 2},
                                           {0, 0, 0, 0}};
+    const char *trace = NULL;
     const char *stats_out = NULL, *stats_glob = "*";
     cs_opts o;
     cs_opts_init(&o, "run", argc, argv);
@@ -70,6 +74,10 @@ int cs_cmd_run(int argc, char **argv)
             stats_glob = optarg;
             continue;
         }
+        if (c == CS_OPT_FIRST_LOCAL + 2) {
+            trace = optarg;
+            continue;
+        }
         int h = cs_opts_handle(&o, c, optarg);
         if (h == 2)
             return 2;
@@ -78,6 +86,11 @@ int cs_cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return cs_cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (trace) {
+        if (o.workload || o.cim)
+            return cs_cli_usage_error("run", "--trace replays a recorded GEMM and placement: no -w or --cim with it");
+        return cs_trace_replay_cmd(&o, trace);
+    }
     cs_err err;
     cs_err_init(&err);
     cs_arch_doc *ad = NULL;

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
+#include "trace_run.h"
 #include "err.h"
 #include "trace.h"
 
@@ -230,10 +232,55 @@ static int cmd_import(int argc, char **argv)
     return 0;
 }
 
+static const char usage_record[] =
+    "usage: cimsim trace record -w WORKLOAD [--gemm NAME] [-a ARCH] [--cim PRIM@LEVEL ...] -o FILE.cstr\n"
+    "\n"
+    "Writes the op streams of one execution of one GEMM (the workload's only GEMM, or the one\n"
+    "--gemm names) as the run would execute them: the tensor-core mapping, or with --cim the CiM\n"
+    "mapping (SM streams and, for L2 CiM, the slices' controller streams). `cimsim run --trace\n"
+    "FILE` replays it and reproduces the direct run's result.\n"
+    "\noptions:\n" CS_OPTS_HELP
+    "      --gemm NAME        the GEMM to record when the workload has several\n"
+    "      --cim PRIM@LEVEL   record the CiM mapping instead of the tensor-core one\n" CS_OPTS_HELP_CIM
+    "  -o, --output FILE      the trace to write (atomically)\n";
+
+static int cmd_record(int argc, char **argv)
+{
+    static const struct option longs[] = {CS_OPTS_LONG, CS_OPTS_LONG_CIM,
+                                          {"gemm", required_argument, 0, CS_OPT_FIRST_LOCAL}, {0, 0, 0, 0}};
+    cs_opts o;
+    cs_opts_init(&o, "trace record", argc, argv);
+    const char *gemm = NULL;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, CS_OPTS_SHORT, longs, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_record, stdout);
+            return 0;
+        }
+        if (c == CS_OPT_FIRST_LOCAL) {
+            gemm = optarg;
+            continue;
+        }
+        int h = cs_opts_handle(&o, c, optarg);
+        if (h == 2)
+            return 2;
+        if (h == 0)
+            return cs_cli_usage_error("trace record", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cs_cli_usage_error("trace record", "unexpected argument '%s'", argv[optind]);
+    if (!o.out)
+        return cs_cli_usage_error("trace record", "missing -o FILE.cstr");
+    if (!o.workload)
+        return cs_cli_usage_error("trace record", "missing -w WORKLOAD");
+    return cs_trace_record_cmd(&o, gemm, o.out);
+}
+
 int cs_cmd_trace(int argc, char **argv)
 {
     if (argc < 2)
-        return cs_cli_usage_error("trace", "missing ACTION (info, dump, check, import)");
+        return cs_cli_usage_error("trace", "missing ACTION (record, info, dump, check, import)");
     const char *a = argv[1];
     if (is_help(a)) {
         fputs(usage_trace, stdout);
@@ -247,5 +294,7 @@ int cs_cmd_trace(int argc, char **argv)
         return cmd_check(argc, argv);
     if (strcmp(a, "import") == 0)
         return cmd_import(argc, argv);
-    return cs_cli_usage_error("trace", "unknown action '%s' (info, dump, check, import)", a);
+    if (strcmp(a, "record") == 0)
+        return cmd_record(argc, argv);
+    return cs_cli_usage_error("trace", "unknown action '%s' (record, info, dump, check, import)", a);
 }

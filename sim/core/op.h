@@ -1,5 +1,5 @@
 /* op — the operation record: what a mapper produces, an SM or a CiM controller executes, and a
- * trace stores. A small value type (32 bytes) with no pointers.
+ * trace stores. A small value type (40 bytes) with no pointers.
  *
  * An op stream belongs to one SM (its CTAs in order, each CTA's ops for all its warps between
  * CTA_BEGIN and CTA_END, warp ops tagged with the warp index) or to one CiM controller (an L2
@@ -16,13 +16,18 @@
  *   LDS / STS   local=shared addr  rows,row_bytes,stride(shared pitch)  flags=CS_OPF_SWIZZLE...
  *   LDG / STG / RED   addr=global  rows,row_bytes,stride(global pitch)   (RED: reduction/atomic add)
  *   MMA         rows=m  row_bytes=n  stride=k  (one warp-level block m x n x k)  dtype
- *   CIM_WRITE   x=macro (local to the controller)  addr=global src of weights
- *               rows=weight rows (K)  row_bytes=weight bytes per row (N x element)  stride=pitch
- *               flags=CS_OPF_FROM_SMEM when the weights come from shared memory (local=addr)
- *   CIM_MAC     x=macro  rows=input vectors (M)  row_bytes=K used  stride=N used  dtype
- *               addr/local: where the inputs come from (global or shared, flags say which)
- *   CIM_READ    x=macro  rows=output vectors  row_bytes=output bytes per vector
- *               addr: global destination when outputs leave the level (else 0)
+ *   CIM_WRITE   x=macro  addr=global address of the packed weight tile (SM streams) or byte
+ *               offset in the slice's weight region (L2 slice controller streams)
+ *               rows x row_bytes = weight bytes (stride = pitch)  tag=the tile's sequence
+ *               number in its macro; slice streams only: local=number of MAC requests that
+ *               will use the tile, flag CS_OPF_ACCUM = the tile is already resident (no data)
+ *   CIM_MAC     x=macro (SM-local; L2 CiM: slice * macros_per_slice + macro)
+ *               rows=input rows (M)  row_bytes=K used  stride=N used  dtype
+ *               flag CS_OPF_FROM_SMEM: inputs at shared address local, row pitch tag; else
+ *               inputs at global address addr, row pitch tag. L2 CiM: addr=the tile sequence
+ *               number the macro must hold
+ *   CIM_READ    x=macro  rows x row_bytes = partial sums (4 bytes each) moved from the macro's
+ *               output buffer to the register-file accumulators, after the warp's MACs on it
  * The meaning of each field is pinned by docs/trace-format.md.
  */
 #ifndef CS_OP_H

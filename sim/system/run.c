@@ -205,6 +205,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         if (jb->o->mapping_json)
             snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", jb->o->mapping_json);
         gr->ctas = jb->o->mapping_ctas;
+        gr->cim_macros_used = jb->o->mapping_macros_used;
     }
     a = jb->arch;
     cs_gpu *gpu;

@@ -37,6 +37,7 @@ typedef struct cs_run_opts {
     const char *mapping_kind; /* with a factory: "tensor_core" or "cim" (default "trace") */
     uint64_t mapping_ctas;    /* with a factory: CTAs to report */
     const char *mapping_json; /* with a factory: mapping details (JSON) or NULL */
+    uint64_t mapping_macros_used; /* with a factory and a placement: macros the mapping uses */
     const cs_placement *cim;  /* NULL: the tensor-core baseline */
     const char *stats_glob;   /* non-NULL: keep each GEMM's statistics matching it (text dump) */
     cs_cim_request cim_req;
