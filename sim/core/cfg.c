@@ -130,7 +130,8 @@ static pos setting_pos(const cs_cfg *cfg, const config_setting_t *s)
 
 /* ==== parse: reading and @include expansion ================================================ */
 
-/* The whole file, NUL-terminated; NULL with errno set when it cannot be read. */
+/* The whole file, NUL-terminated; NULL with errno set when it cannot be read. Configuration
+ * files are small: anything past 16 MiB (an include of /dev/zero, say) is refused (EFBIG). */
 static char *read_disk(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -140,9 +141,16 @@ static char *read_disk(const char *path)
     cs_buf_init(&b);
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    int bad = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         cs_buf_append(&b, chunk, n);
-    int bad = ferror(f) ? (errno ? errno : EIO) : 0;
+        if (b.len > (16u << 20)) {
+            bad = EFBIG;
+            break;
+        }
+    }
+    if (!bad)
+        bad = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (bad) {
         cs_buf_free(&b);

@@ -675,16 +675,24 @@ cs_status cs_energy_table_load(const char *spec, cs_energy_table **out, cs_err *
     cs_status st = cs_cfg_parse_file(path, &cfg, err);
     if (st != CS_OK)
         return st;
+    st = cs_energy_table_from_cfg(cfg, path, out, err);
+    cs_cfg_destroy(cfg);
+    return st;
+}
+
+cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_table **out, cs_err *err)
+{
+    *out = NULL;
     root_p p;
     memset(&p, 0, sizeof p);
     const cs_cfg_schema *sch = load_schema();
-    st = cs_cfg_bind(cfg, "", sch, &p, err);
+    cs_status st = cs_cfg_bind(cfg, "", sch, &p, err);
     if (st == CS_OK) {
         const table_p *tp = &p.table;
         cs_energy_table *t = cs_energy_table_new(tp->name, tp->version, tp->node_nm);
         cs_energy_table_set_description(t, tp->description);
         cs_free(t->origin);
-        t->origin = cs_strdup(path);
+        t->origin = cs_strdup(origin);
         for (int c = 0; c < (int)NCLASSES; c++) {
             const class_p *cp = &tp->cls[c];
             /* Actions in vocabulary order, whatever the file's order. */
@@ -705,7 +713,6 @@ cs_status cs_energy_table_load(const char *spec, cs_energy_table **out, cs_err *
         *out = t;
     }
     cs_cfg_params_free(sch, &p);
-    cs_cfg_destroy(cfg);
     return st;
 }
 

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "err.h"
 #include "stats.h"
 
@@ -43,6 +44,8 @@ typedef struct cs_energy_table cs_energy_table;
  * Errors: FILE:LINE: error: KEY: RULE (missing action energy, negative energy, unknown unit,
  * unknown class...). */
 cs_status cs_energy_table_load(const char *spec, cs_energy_table **out, cs_err *err);
+/* The same from a parsed document (origin names it in the table's provenance). */
+cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_table **out, cs_err *err);
 void cs_energy_table_destroy(cs_energy_table *t); /* NULL is a no-op */
 cs_energy_table *cs_energy_table_clone(const cs_energy_table *t);
 const char *cs_energy_table_name(const cs_energy_table *t);
