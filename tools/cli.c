@@ -36,6 +36,7 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
 #include "cmd_energy.h"
 #include "cmd_report.h"
 #include "cmd_run.h"
+#include "cmd_sweep.h"
 #include "cmd_trace.h"
 #include "cmd_validate.h"
 
@@ -48,6 +49,7 @@ typedef struct command {
 static const command commands[] = {
     {"compare", cs_cmd_compare, "baseline and CiM placements side by side (the main job)"},
     {"run", cs_cmd_run, "simulate a workload on an architecture (baseline or one CiM placement)"},
+    {"sweep", cs_cmd_sweep, "run a design-space sweep (resumable, shardable) from a spec file"},
     {"trace", cs_cmd_trace, "record, inspect, check and import op-stream traces"},
     {"report", cs_cmd_report, "tables (text, CSV, Markdown, LaTeX) and plots from result files"},
     {"energy", cs_cmd_energy, "show, export and import energy/area tables (Accelergy ERT/ART)"},

@@ -1,6 +1,7 @@
 /* opts — shared option parsing and loading. */
 #include "opts.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,30 @@ void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv)
         o->command[sizeof o->command - 1] = '\0';
 }
 
+/* A bad option value: printed as a usage error, or kept in o->error when the caller collects
+ * errors (the sweep, which cites its spec file). Returns 2. */
+static int bad(cs_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(cs_opts *o, const char *fmt, ...)
+{
+    char msg[sizeof o->error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (o->collect) {
+        memcpy(o->error, msg, sizeof msg);
+        return 2;
+    }
+    return cs_cli_usage_error(o->sub, "%s", msg);
+}
+
 /* Parses a positive integer option value. */
-static int positive(const cs_opts *o, const char *opt, const char *arg, uint32_t max, uint32_t *out)
+static int positive(cs_opts *o, const char *opt, const char *arg, uint32_t max, uint32_t *out)
 {
     char *end;
     unsigned long v = strtoul(arg, &end, 10);
     if (!*arg || *end || v < 1 || v > max)
-        return cs_cli_usage_error(o->sub, "%s: must be an integer between 1 and %u (got \"%s\")", opt, max, arg);
+        return bad(o, "%s: must be an integer between 1 and %u (got \"%s\")", opt, max, arg);
     *out = (uint32_t)v;
     return 1;
 }
@@ -61,9 +79,9 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         return 1;
     case CS_OPT_SET:
         if (o->nsets == CS_OPTS_MAX_SETS)
-            return cs_cli_usage_error(o->sub, "--set: at most %d overrides", CS_OPTS_MAX_SETS);
+            return bad(o, "--set: at most %d overrides", CS_OPTS_MAX_SETS);
         if (!strchr(arg, '='))
-            return cs_cli_usage_error(o->sub, "--set: expected KEY=VALUE (got \"%s\")", arg);
+            return bad(o, "--set: expected KEY=VALUE (got \"%s\")", arg);
         o->sets[o->nsets++] = arg;
         return 1;
     case CS_OPT_DTYPE:
@@ -72,7 +90,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else if (strcmp(arg, "fp16") == 0)
             o->dtype = CS_DTYPE_FP16;
         else
-            return cs_cli_usage_error(o->sub, "--dtype: must be int8 or fp16 (got \"%s\")", arg);
+            return bad(o, "--dtype: must be int8 or fp16 (got \"%s\")", arg);
         return 1;
     case CS_OPT_ENERGY:
         o->energy = arg;
@@ -82,7 +100,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         char tail;
         if (sscanf(arg, "%ux%ux%u%c", &m, &n, &k, &tail) != 3 || !m || !n || !k || m > 4096 || n > 4096 ||
             k > 4096)
-            return cs_cli_usage_error(o->sub, "--tile: expected MxNxK with each in 1..4096 (got \"%s\")", arg);
+            return bad(o, "--tile: expected MxNxK with each in 1..4096 (got \"%s\")", arg);
         o->tc.cta_m = m;
         o->tc.cta_n = n;
         o->tc.cta_k_bytes = k; /* elements; converted to bytes once the data type is known */
@@ -100,7 +118,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         return 1;
     case CS_OPT_CIM:
         if (!strchr(arg, '@'))
-            return cs_cli_usage_error(o->sub, "--cim: expected PRIMITIVE@LEVEL, e.g. analog6T@rf (got \"%s\")", arg);
+            return bad(o, "--cim: expected PRIMITIVE@LEVEL, e.g. analog6T@rf (got \"%s\")", arg);
         o->cim = arg;
         return 1;
     case CS_OPT_MACROS:
@@ -112,7 +130,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else if (strcmp(arg, "www") == 0)
             o->cim_req.mode = CS_CIM_MAP_WWW;
         else
-            return cs_cli_usage_error(o->sub, "--mapping: must be auto or www (got \"%s\")", arg);
+            return bad(o, "--mapping: must be auto or www (got \"%s\")", arg);
         return 1;
     case CS_OPT_GOAL:
         if (strcmp(arg, "cycles") == 0)
@@ -122,7 +140,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else if (strcmp(arg, "edp") == 0)
             o->cim_req.goal = CS_CIM_GOAL_EDP;
         else
-            return cs_cli_usage_error(o->sub, "--goal: must be cycles, energy or edp (got \"%s\")", arg);
+            return bad(o, "--goal: must be cycles, energy or edp (got \"%s\")", arg);
         return 1;
     case CS_OPT_DUP:
         if (positive(o, "--dup", arg, 65535, &v) != 1)
@@ -135,7 +153,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else if (strcmp(arg, "os") == 0)
             o->cim_req.order = CS_CIM_OS;
         else
-            return cs_cli_usage_error(o->sub, "--order: must be ws or os (got \"%s\")", arg);
+            return bad(o, "--order: must be ws or os (got \"%s\")", arg);
         return 1;
     case CS_OPT_DB:
         if (strcmp(arg, "on") == 0)
@@ -143,7 +161,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else if (strcmp(arg, "off") == 0)
             o->cim_req.double_buffer = 0;
         else
-            return cs_cli_usage_error(o->sub, "--double-buffer: must be on or off (got \"%s\")", arg);
+            return bad(o, "--double-buffer: must be on or off (got \"%s\")", arg);
         return 1;
     default:
         return 0;

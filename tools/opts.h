@@ -32,6 +32,9 @@ typedef struct cs_opts {
     const char *macros;         /* --macros N|iso-area|iso-capacity */
     cs_cim_request cim_req;     /* --mapping, --goal, --dup, --order, --double-buffer */
     char command[1024];         /* the whole command line, for provenance */
+    bool collect;               /* cs_opts_handle keeps a bad value's message in error
+                                   instead of printing it */
+    char error[256];
 } cs_opts;
 
 /* Long options every simulating subcommand accepts; values >= 256 identify them. */

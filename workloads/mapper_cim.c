@@ -158,7 +158,10 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
         compute = (double)cdiv(m->chunks, m->dup) * (double)min64(m->m1, s.mc) * ops_row * ct->latency_cycles;
     double write = (double)tile_bytes / ct->write_bytes_per_cycle;
     /* bandwidths a controller can count on: its port (64 B/cycle), its share of DRAM and L2 */
-    double dram_bpc = t->dram_bytes_per_s / t->clock_hz / ctrls;
+    /* An L2 slice's weights live in its own DRAM channels (the address map ties slices to
+     * channels), so an L2 controller gets its slice's share whatever the grid; SM controllers
+     * share all of DRAM. */
+    double dram_bpc = t->dram_bytes_per_s / t->clock_hz / (ct->level == CS_CIM_L2 ? ct->controllers : ctrls);
     double l2_bpc = t->l2_bytes_per_cycle / ctrls;
     double port = 64.0;
     double fetch = (double)m->slots * m->dup * (double)tile_bytes / (dram_bpc < port ? dram_bpc : port);

@@ -1736,6 +1736,30 @@ cs_status cs_cfg_bind(cs_cfg *cfg, const char *path, const cs_cfg_schema *schema
     return b.errors ? b.first : CS_OK;
 }
 
+void cs_cfg_where(const cs_cfg *cfg, const char *path, char *buf, size_t cap)
+{
+    char up[PATH_BYTES];
+    snprintf(up, sizeof up, "%s", path ? path : "");
+    pos p = root_pos(cfg);
+    for (; cfg;) {
+        const config_setting_t *s = lookup(config_root_setting(&cfg->lc), up);
+        if (s && s->parent) {
+            p = setting_pos(cfg, s);
+            break;
+        }
+        char *cut = strrchr(up, '.'), *br = strrchr(up, '[');
+        if (br > cut)
+            cut = br;
+        if (!cut)
+            break;
+        *cut = '\0';
+    }
+    if (p.line > 0)
+        snprintf(buf, cap, "%s:%d", p.file, p.line);
+    else
+        snprintf(buf, cap, "%s", p.file);
+}
+
 /* ==== cross-field checks =================================================================== */
 
 /* The schema key at a relative path ("timing.tRCD"), through nested groups. */

@@ -87,9 +87,15 @@ typedef struct pool {
     job *jobs;
     size_t njobs, ntasks;
     size_t *first;     /* task index of each variant's first GEMM */
+    atomic_size_t *left; /* GEMMs of each variant still running or queued */
     atomic_size_t next, done;
     bool progress;
     pthread_mutex_t lock;
+    cs_result **outs;  /* without a callback: each variant's result */
+    cs_status *vst;    /* each variant's status */
+    cs_err *verr;      /* each variant's errors */
+    cs_run_done_fn fn;
+    void *ctx;
 } pool;
 
 /* The end-of-run invariants (docs/model.md, "Invariants"). */
@@ -257,6 +263,8 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     return st;
 }
 
+static cs_status finish(job *jb, cs_result **out, cs_err *err);
+
 static void *worker(void *arg)
 {
     pool *pl = arg;
@@ -280,6 +288,17 @@ static void *worker(void *arg)
                 fputc('\n', stderr);
             fflush(stderr);
             pthread_mutex_unlock(&pl->lock);
+        }
+        if (atomic_fetch_sub(&pl->left[v], 1) == 1) { /* the variant's last GEMM */
+            cs_result *r = NULL;
+            pl->vst[v] = finish(jb, &r, &pl->verr[v]);
+            if (pl->fn) {
+                pthread_mutex_lock(&pl->lock);
+                pl->fn(pl->ctx, v, r, pl->vst[v], &pl->verr[v]);
+                pthread_mutex_unlock(&pl->lock);
+            } else {
+                pl->outs[v] = r;
+            }
         }
     }
     return NULL;
@@ -370,16 +389,23 @@ static cs_status finish(job *jb, cs_result **out, cs_err *err)
     return CS_OK;
 }
 
-cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
-                      cs_err *err)
+/* The pool behind cs_run_many and cs_run_each. */
+static cs_status run_pool(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+                          void *ctx, cs_result **outs, cs_err *err)
 {
-    pool pl = {.njobs = n, .progress = progress};
-    pl.jobs = cs_calloc(n ? n : 1, sizeof *pl.jobs);
-    pl.first = cs_calloc(n ? n : 1, sizeof *pl.first);
+    size_t nv = n ? n : 1;
+    pool pl = {.njobs = n, .progress = progress, .outs = outs, .fn = fn, .ctx = ctx};
+    pl.jobs = cs_calloc(nv, sizeof *pl.jobs);
+    pl.first = cs_calloc(nv, sizeof *pl.first);
+    pl.left = cs_calloc(nv, sizeof *pl.left);
+    pl.vst = cs_calloc(nv, sizeof *pl.vst);
+    pl.verr = cs_calloc(nv, sizeof *pl.verr);
     for (size_t v = 0; v < n; v++) {
         prepare(&pl.jobs[v], &specs[v]);
         pl.first[v] = pl.ntasks;
         pl.ntasks += specs[v].w->count;
+        atomic_init(&pl.left[v], specs[v].w->count);
+        cs_err_init(&pl.verr[v]);
     }
     atomic_init(&pl.next, 0);
     atomic_init(&pl.done, 0);
@@ -398,19 +424,44 @@ cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool prog
     cs_free(th);
     cs_free(started);
     pthread_mutex_destroy(&pl.lock);
+    /* Errors in variant order, whatever order the variants finished in. */
     cs_status st = CS_OK;
     for (size_t v = 0; v < n; v++) {
-        cs_status s1 = finish(&pl.jobs[v], &outs[v], err);
-        if (st == CS_OK)
-            st = s1;
+        if (pl.vst[v] != CS_OK && st == CS_OK)
+            st = pl.vst[v];
+        if (!fn)
+            cs_err_merge(err, &pl.verr[v]);
+        cs_err_free(&pl.verr[v]);
     }
     cs_free(pl.jobs);
     cs_free(pl.first);
+    cs_free((void *)pl.left);
+    cs_free(pl.vst);
+    cs_free(pl.verr);
+    return st;
+}
+
+cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
+                      cs_err *err)
+{
+    for (size_t v = 0; v < n; v++)
+        outs[v] = NULL;
+    cs_status st = run_pool(specs, n, threads, progress, NULL, NULL, outs, err);
     if (st != CS_OK)
         for (size_t v = 0; v < n; v++) {
             cs_result_destroy(outs[v]);
             outs[v] = NULL;
         }
+    return st;
+}
+
+cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+                      void *ctx)
+{
+    cs_err ignored;
+    cs_err_init(&ignored);
+    cs_status st = run_pool(specs, n, threads, progress, fn, ctx, NULL, &ignored);
+    cs_err_free(&ignored);
     return st;
 }
 

@@ -74,5 +74,12 @@ typedef struct cs_run_spec {
 } cs_run_spec;
 cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
                       cs_err *err);
+/* Same pool, but each variant is handed to fn as soon as its last GEMM finishes (completion
+ * order; one call at a time, from whichever thread finished it): r is the callee's to destroy
+ * (NULL when st != CS_OK, err then holds the variant's messages, freed after the call).
+ * Returns the first failing variant's status (in variant order), else CS_OK. */
+typedef void (*cs_run_done_fn)(void *ctx, size_t v, cs_result *r, cs_status st, const cs_err *err);
+cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+                      void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,39 +28,59 @@ cs_status cs_afile_write(const char *path, const void *data, size_t len, cs_err 
             return cs_err_add(err, CS_IO, "%s: error: write failed", path);
         return CS_OK;
     }
+    cs_afile af;
+    if (cs_afile_open(path, &af, err) != CS_OK)
+        return CS_IO;
+    if (fwrite(data, 1, len, af.f) != len) {
+        cs_err_add(err, CS_IO, "%s: error: write failed: %s", path, strerror(errno));
+        cs_afile_abort(&af);
+        return CS_IO;
+    }
+    return cs_afile_commit(&af, err);
+}
+
+cs_status cs_afile_open(const char *path, cs_afile *af, cs_err *err)
+{
     size_t plen = strlen(path);
-    char *tmp = cs_malloc(plen + 32);
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
+    memset(af, 0, sizeof *af);
+    af->tmp = cs_malloc(plen + 32);
+    snprintf(af->tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f) {
         cs_err_add(err, CS_IO, "%s: error: cannot create: %s", path, strerror(errno));
-        cs_free(tmp);
+        cs_free(af->tmp);
+        af->tmp = NULL;
         return CS_IO;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            cs_err_add(err, CS_IO, "%s: error: write failed: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            cs_free(tmp);
-            return CS_IO;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        cs_err_add(err, CS_IO, "%s: error: cannot finish writing: %s", path, strerror(errno));
-        unlink(tmp);
-        cs_free(tmp);
-        return CS_IO;
-    }
-    cs_free(tmp);
+    af->path = cs_strdup(path);
     return CS_OK;
+}
+
+cs_status cs_afile_commit(cs_afile *af, cs_err *err)
+{
+    bool ok = fflush(af->f) == 0 && !ferror(af->f) && fsync(fileno(af->f)) == 0;
+    ok = fclose(af->f) == 0 && ok;
+    af->f = NULL;
+    if (!ok || rename(af->tmp, af->path) != 0) {
+        cs_err_add(err, CS_IO, "%s: error: cannot finish writing: %s", af->path, strerror(errno));
+        cs_afile_abort(af);
+        return CS_IO;
+    }
+    cs_free(af->tmp);
+    cs_free(af->path);
+    af->tmp = af->path = NULL;
+    return CS_OK;
+}
+
+void cs_afile_abort(cs_afile *af)
+{
+    if (af->f)
+        fclose(af->f);
+    if (af->tmp)
+        unlink(af->tmp);
+    cs_free(af->tmp);
+    cs_free(af->path);
+    memset(af, 0, sizeof *af);
 }
 
 cs_status cs_afile_mkdirs(const char *dir, cs_err *err)
