@@ -850,6 +850,8 @@ static const cs_cfg_key mroot_keys[] = {
 static const cs_cfg_schema mroot_schema =
     CS_CFG_SCHEMA("", mroot_p, mroot_keys, NULL, "An Accelergy mapping file.");
 
+const cs_cfg_schema *cs_accelergy_map_schema(void) { return &mroot_schema; }
+
 /* ==== import =============================================================================== */
 
 enum { NCLS = 8, NACT = 8 };

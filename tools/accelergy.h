@@ -31,6 +31,8 @@
 /* Builds *out from the ERT and ART files through the mapping file. base (may be NULL): a table
  * whose entries the import starts from (the import replaces those it maps). The new table takes
  * name, version, node and description from the mapping. */
+/* The schema of a mapping file (for describe and docs). */
+const cs_cfg_schema *cs_accelergy_map_schema(void);
 cs_status cs_accelergy_import(const char *ert_path, const char *art_path, const char *map_path,
                               const cs_energy_table *base, cs_energy_table **out, cs_err *err);
 

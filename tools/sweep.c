@@ -117,6 +117,8 @@ static const cs_cfg_key root_keys[] = {
 static const cs_cfg_schema root_schema =
     CS_CFG_SCHEMA("", root_p, root_keys, NULL, "A sweep spec file.");
 
+const cs_cfg_schema *cs_sweep_schema(void) { return &root_schema; }
+
 /* ==== values =============================================================================== */
 
 static char *own(cs_sweep *s, char *str)

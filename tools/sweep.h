@@ -40,6 +40,8 @@ typedef struct cs_sweep {
     size_t nowned, owned_cap;
 } cs_sweep;
 
+/* The schema of a spec file (for describe and docs). */
+const cs_cfg_schema *cs_sweep_schema(void);
 cs_status cs_sweep_load(const char *path, cs_sweep **out, cs_err *err);
 void cs_sweep_destroy(cs_sweep *s); /* NULL is a no-op */
 const cs_sweep_axis *cs_sweep_axis_at(const cs_sweep *s, size_t i);

@@ -2334,7 +2334,8 @@ static void describe(const cs_cfg_schema *sch, const char *prefix, bool md, int 
                 char t[PATH_BYTES + 2], a[PATH_BYTES];
                 snprintf(t, sizeof t, "`%s`", sub);
                 anchor(t, a, sizeof a);
-                cs_buf_printf(out, "%sSee [`%s`](#%s).", k->help ? " " : "", sub, a);
+                size_t hl = k->help ? strlen(k->help) : 0;
+                cs_buf_printf(out, "%sSee [`%s`](#%s).", !hl ? "" : k->help[hl - 1] == '.' ? " " : ". ", sub, a);
             }
             cs_buf_puts(out, " |\n");
         } else {

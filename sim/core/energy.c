@@ -8,6 +8,7 @@
  */
 #include "energy.h"
 
+#include <pthread.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -603,27 +604,32 @@ static const cs_cfg_key root_keys[] = {
 static const cs_cfg_schema root_schema =
     CS_CFG_SCHEMA("", root_p, root_keys, NULL, "An energy/area table file.");
 
-/* The class keys take their names from the vocabulary (a static initialiser cannot). */
-static const cs_cfg_schema *load_schema(void)
+/* The class keys take their names from the vocabulary (a static initialiser cannot); built
+ * once, whichever thread asks first. */
+static cs_cfg_key schema_keys[sizeof table_keys / sizeof table_keys[0]];
+static cs_cfg_schema schema_table, schema_root;
+static cs_cfg_key schema_rkeys[1];
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+
+static void build_schema(void)
 {
-    static cs_cfg_key keys[sizeof table_keys / sizeof table_keys[0]];
-    static cs_cfg_schema tsch;
-    static cs_cfg_key rkeys[1];
-    static cs_cfg_schema rsch;
-    if (!rsch.keys) {
-        memcpy(keys, table_keys, sizeof keys);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            if (!keys[k].name)
-                keys[k].name = vocab[k - 4].name;
-        tsch = table_schema;
-        tsch.keys = keys;
-        rkeys[0] = root_keys[0];
-        rkeys[0].group = &tsch;
-        rkeys[0].required = true;
-        rsch = root_schema;
-        rsch.keys = rkeys;
-    }
-    return &rsch;
+    memcpy(schema_keys, table_keys, sizeof schema_keys);
+    for (size_t k = 0; k < sizeof schema_keys / sizeof schema_keys[0]; k++)
+        if (!schema_keys[k].name)
+            schema_keys[k].name = vocab[k - 4].name;
+    schema_table = table_schema;
+    schema_table.keys = schema_keys;
+    schema_rkeys[0] = root_keys[0];
+    schema_rkeys[0].group = &schema_table;
+    schema_rkeys[0].required = true;
+    schema_root = root_schema;
+    schema_root.keys = schema_rkeys;
+}
+
+const cs_cfg_schema *cs_energy_table_schema(void)
+{
+    pthread_once(&schema_once, build_schema);
+    return &schema_root;
 }
 
 /* "45nm" -> builtin:arch/energy/45nm.cfg when such a file is embedded; else a path. */
@@ -685,7 +691,7 @@ cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_ta
     *out = NULL;
     root_p p;
     memset(&p, 0, sizeof p);
-    const cs_cfg_schema *sch = load_schema();
+    const cs_cfg_schema *sch = cs_energy_table_schema();
     cs_status st = cs_cfg_bind(cfg, "", sch, &p, err);
     if (st == CS_OK) {
         const table_p *tp = &p.table;

@@ -45,6 +45,8 @@ typedef struct cs_energy_table cs_energy_table;
  * unknown class...). */
 cs_status cs_energy_table_load(const char *spec, cs_energy_table **out, cs_err *err);
 /* The same from a parsed document (origin names it in the table's provenance). */
+/* The schema of a table file (root: the `energy_table` group), for describe and docs. */
+const cs_cfg_schema *cs_energy_table_schema(void);
 cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_table **out, cs_err *err);
 void cs_energy_table_destroy(cs_energy_table *t); /* NULL is a no-op */
 cs_energy_table *cs_energy_table_clone(const cs_energy_table *t);
