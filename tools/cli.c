@@ -1,6 +1,7 @@
 /* cli — subcommand table and dispatch. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +29,16 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'cimsim%s%s --help')\n", sub ? " " : "", sub ? sub : "");
     return 2;
+}
+
+int cs_cli_bad_option(const char *sub, int c, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return cs_cli_usage_error(sub, "option '%s' needs a value", opt);
+    if (c == '?' && optopt && opt[0] == '-' && opt[1] != '-' && strlen(opt) > 2)
+        return cs_cli_usage_error(sub, "unknown option '-%c' in '%s'", optopt, opt);
+    return cs_cli_usage_error(sub, "unknown option '%s'", opt);
 }
 
 #include "cmd_bench.h"
@@ -68,6 +79,7 @@ static const char usage[] =
 
 int cs_cli_main(int argc, char **argv)
 {
+    opterr = 0; /* the subcommands word their own one-line errors */
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         printf("cimsim %s\n", CIMSIM_VERSION);
         return 0;

@@ -16,4 +16,8 @@ int cs_cli_report(cs_err *err);
 /* One-line usage error: "cimsim SUB: error: MSG (see cimsim SUB --help)"; returns 2. */
 int cs_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error for what getopt_long refused (c is '?' or ':', the option is argv[optind - 1];
+ * option strings start with ':' so that a missing value is told apart). Returns 2. */
+int cs_cli_bad_option(const char *sub, int c, char **argv);
+
 #endif

@@ -143,14 +143,14 @@ static int bench_engine(int argc, char **argv)
     unsigned long nodes = 256, tokens = 16, runs = 5, sim_us = 2000;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
         unsigned long *dst = c == 'n' ? &nodes : c == 't' ? &tokens : c == 'r' ? &runs : c == 's' ? &sim_us : NULL;
         if (c == 'h') {
             fputs(engine_usage, stdout);
             return 0;
         }
         if (!dst)
-            return cs_cli_usage_error("bench engine", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("bench engine", c, argv);
         char *end;
         *dst = strtoul(optarg, &end, 10);
         if (!*optarg || *end || *dst < 1 || *dst > 100000000)
@@ -198,7 +198,7 @@ static int bench_run(int argc, char **argv)
         if (h == 2)
             return 2;
         if (h == 0)
-            return cs_cli_usage_error("bench run", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("bench run", c, argv);
     }
     if (optind < argc)
         return cs_cli_usage_error("bench run", "unexpected argument '%s'", argv[optind]);

@@ -103,7 +103,7 @@ int cs_cmd_compare(int argc, char **argv)
         if (h == 2)
             return 2;
         if (h == 0)
-            return cs_cli_usage_error("compare", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("compare", c, argv);
     }
     if (optind < argc)
         return cs_cli_usage_error("compare", "unexpected argument '%s'", argv[optind]);

@@ -107,9 +107,9 @@ static int dump(int argc, char **argv)
     const char *sets[64];
     int nsets = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
         if (c != 's')
-            return cs_cli_usage_error("config dump", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("config dump", c, argv);
         if (nsets == 64)
             return cs_cli_usage_error("config dump", "--set: at most 64 overrides");
         sets[nsets++] = optarg;
@@ -228,6 +228,11 @@ int cs_cmd_config(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
     if (strcmp(argv[1], "check") == 0)
         return check(argc - 1, argv + 1);
     if (strcmp(argv[1], "dump") == 0)

@@ -82,7 +82,7 @@ int cs_cmd_run(int argc, char **argv)
         if (h == 2)
             return 2;
         if (h == 0)
-            return cs_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("run", c, argv);
     }
     if (optind < argc)
         return cs_cli_usage_error("run", "unexpected argument '%s'", argv[optind]);

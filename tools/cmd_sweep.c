@@ -577,7 +577,7 @@ int cs_cmd_sweep(int argc, char **argv)
     bool resume = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j:o:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:o:qh", longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             return 0;
@@ -595,7 +595,7 @@ int cs_cmd_sweep(int argc, char **argv)
         if (h == 2)
             return 2;
         if (h == 0)
-            return cs_cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("sweep", c, argv);
     }
     if (optind >= argc)
         return cs_cli_usage_error("sweep", "missing the spec file (SPEC.cfg)");

@@ -266,7 +266,7 @@ static int cmd_record(int argc, char **argv)
         if (h == 2)
             return 2;
         if (h == 0)
-            return cs_cli_usage_error("trace record", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("trace record", c, argv);
     }
     if (optind < argc)
         return cs_cli_usage_error("trace record", "unexpected argument '%s'", argv[optind]);

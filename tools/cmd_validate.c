@@ -122,13 +122,13 @@ int cs_cmd_validate(int argc, char **argv)
     const char *out = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             return 0;
         }
         if (c != 'o')
-            return cs_cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
+            return cs_cli_bad_option("validate", c, argv);
         out = optarg;
     }
     if (optind < argc)

@@ -56,7 +56,7 @@ enum {
     {"double-buffer", required_argument, 0, CS_OPT_DB}
 /* --cim for the commands that run one placement */
 #define CS_OPTS_LONG_CIM {"cim", required_argument, 0, CS_OPT_CIM}
-#define CS_OPTS_SHORT "a:w:j:o:qh"
+#define CS_OPTS_SHORT ":a:w:j:o:qh" /* ":" first: a missing value is told apart */
 #define CS_OPTS_HELP                                                                          \
     "  -a, --arch ARCH        architecture: a100 (default), a100-80gb, www-sm, or a .cfg file\n" \
     "  -w, --workload W       bert-large (default), gpt-j, dlrm, resnet50, grid-1000,\n"      \

@@ -1,0 +1,250 @@
+/* test_cli — the `cimsim` command as users and scripts meet it: help and version, one-line
+ * usage errors with exit status 2, the result JSON's keys (docs/results.md), byte-identical
+ * results across runs and thread counts, atomic outputs, `config check` citing lines, and the
+ * generated configuration reference being current. */
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+static char dir[256];
+
+static void setup(void) { tu_tmpdir(dir, sizeof dir); }
+static void teardown(void) { tu_rmdir(dir); }
+
+static void write_file(const char *name, const char *text)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int lines_of(const char *text)
+{
+    int n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+Test(cli, version_and_help_for_every_command)
+{
+    cr_assert_eq(tu_run(dir, "--version"), 0);
+    char *out = tu_file(dir, "stdout.txt");
+    cr_assert(strncmp(out, "cimsim ", 7) == 0, "%s", out);
+    free(out);
+    const char *subs[] = {"", "run", "compare", "sweep", "trace", "trace record", "trace info", "trace dump",
+                          "trace check", "trace import", "report", "energy", "energy show", "energy export",
+                          "energy import", "config", "config check", "config dump", "config describe", "bench",
+                          "bench engine", "bench run", "validate"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char args[128];
+        snprintf(args, sizeof args, "%s --help", subs[i]);
+        cr_assert_eq(tu_run(dir, args), 0, "cimsim %s exits 0", args);
+        out = tu_file(dir, "stdout.txt");
+        cr_assert(strstr(out, "usage: cimsim"), "cimsim %s prints its usage: %s", args, out);
+        free(out);
+    }
+}
+
+/* Each mistake: exit 2 and exactly one line on stderr naming the problem. */
+Test(cli, usage_errors_are_one_line_and_exit_2)
+{
+    const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"bogus", "unknown command 'bogus'"},
+        {"run --bogus", "unknown option '--bogus'"},
+        {"run -w", "option '-w' needs a value"},
+        {"run -w 0,4096,4096", "m: must be between 1"},
+        {"run -w 64,64", "expected"},
+        {"run -w no-such-workload", "no-such-workload"},
+        {"run -a no-such-arch", "no-such-arch"},
+        {"run --dtype int4", "--dtype: must be int8 or fp16"},
+        {"run --cim analog6T", "expected PRIMITIVE@LEVEL"},
+        {"run --cim analog6T@l3", "l3"},
+        {"run --cim nosuch@rf", "nosuch"},
+        {"run --macros 4", "--macros needs --cim"},
+        {"run -j 0", "--jobs: must be an integer between 1"},
+        {"run --set l2.assoc", "--set: expected KEY=VALUE"},
+        {"run --set l2.assoc=-1", "l2.assoc"},
+        {"run --set l2.nope=1", "unknown key"},
+        {"run --tile 64x64", "--tile: expected MxNxK"},
+        {"compare --levels rf,l3", "--levels"},
+        {"sweep x.cfg --shard 3/2", "--shard: expected I/N"},
+        {"config check", "expected at least one FILE"},
+        {"config describe nosuch", "no group 'nosuch'"},
+        {"trace info no-such.cstr", "no-such.cstr"},
+        {"report", "RESULT"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(tu_run(dir, cases[i].args), 2, "cimsim %s exits 2", cases[i].args);
+        char *err = tu_file(dir, "stderr.txt");
+        cr_assert(strstr(err, cases[i].says), "cimsim %s: stderr says \"%s\": %s", cases[i].args, cases[i].says,
+                  err);
+        cr_assert_eq(lines_of(err), 1, "cimsim %s: one line: %s", cases[i].args, err);
+        free(err);
+    }
+}
+
+Test(cli, bad_workload_files_cite_their_line)
+{
+    write_file("w.csv", "name,m,n,k\nok,64,64,64\nbad,64,x,64\n");
+    cr_assert_eq(tu_run(dir, "run -w w.csv"), 2);
+    char *err = tu_file(dir, "stderr.txt");
+    cr_assert(strstr(err, "w.csv:3: error:"), "%s", err);
+    free(err);
+}
+
+Test(cli, config_check_reports_three_mistakes_with_their_lines)
+{
+    write_file("three.cfg", "name = \"t\";\n"
+                            "sm = {\n"
+                            "  count = 0;\n"
+                            "  bogus = 1;\n"
+                            "};\n"
+                            "l2 = { size = \"40Mbps\"; };\n");
+    cr_assert_eq(tu_run(dir, "config check three.cfg"), 2);
+    char *err = tu_file(dir, "stderr.txt");
+    cr_assert_eq(lines_of(err), 3, "%s", err);
+    cr_assert(strstr(err, "three.cfg:3: error: sm.count: must be between 1 and 65535 (got 0)"), "%s", err);
+    cr_assert(strstr(err, "three.cfg:4: error: sm.bogus: unknown key"), "%s", err);
+    cr_assert(strstr(err, "three.cfg:6: error: l2.size: bad unit"), "%s", err);
+    free(err);
+    /* every shipped file checks clean, whatever its kind */
+    char args[4096];
+    snprintf(args, sizeof args,
+             "config check %s/arch/a100.cfg %s/arch/www-sm.cfg %s/arch/cim/analog6T.cfg %s/arch/energy/45nm.cfg",
+             CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR);
+    cr_assert_eq(tu_run(dir, args), 0);
+}
+
+static const char *const result_keys[] = {"schema", "version", "arch", "workload", "cim", "gemms", "total", NULL};
+static const char *const gemm_keys[] = {"name",   "m",        "n", "k", "cycles", "seconds", "macs", "energy_pj",
+                                        "energy_breakdown_pj", "counts", NULL};
+static const char *const total_keys[] = {"cycles", "seconds", "macs", "energy_pj", "tops", "tops_per_w", "area_mm2",
+                                         "energy_breakdown_pj", NULL};
+static const char *const breakdown_keys[] = {"dram", "l2",      "smem",      "rf",   "tensor_core",
+                                             "cim_mac", "cim_write", "noc", "leakage", NULL};
+
+static void has_keys(json_t *o, const char *const *keys, const char *what)
+{
+    cr_assert(json_is_object(o), "%s is an object", what);
+    for (int i = 0; keys[i]; i++)
+        cr_assert_not_null(json_object_get(o, keys[i]), "%s has \"%s\"", what, keys[i]);
+}
+
+Test(cli, run_from_any_directory_writes_the_documented_keys)
+{
+    /* the default architecture and presets are built in: no source tree needed */
+    cr_assert_eq(tu_run(dir, "run -w 64,512,512 -o r.json -q"), 0);
+    json_t *r = tu_json(dir, "r.json");
+    cr_assert_not_null(r);
+    has_keys(r, result_keys, "result");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "cimsim-result/1");
+    cr_assert(json_is_null(json_object_get(r, "cim")));
+    json_t *g = json_array_get(json_object_get(r, "gemms"), 0);
+    has_keys(g, gemm_keys, "gemm");
+    has_keys(json_object_get(g, "energy_breakdown_pj"), breakdown_keys, "gemm breakdown");
+    json_t *t = json_object_get(r, "total");
+    has_keys(t, total_keys, "total");
+    has_keys(json_object_get(t, "energy_breakdown_pj"), breakdown_keys, "total breakdown");
+    cr_assert_eq(tu_num(t, "macs", NULL, NULL), 64.0 * 512 * 512);
+    json_decref(r);
+}
+
+/* The result without its provenance (which holds the command line). */
+static char *without_provenance(const char *name)
+{
+    json_t *r = tu_json(dir, name);
+    cr_assert_not_null(r, "%s", name);
+    json_object_del(r, "provenance");
+    char *s = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(r);
+    return s;
+}
+
+Test(cli, results_are_byte_identical_across_runs_and_thread_counts)
+{
+    write_file("w.csv", "name,m,n,k,repeat\na,64,512,512\nb,1,1024,256,2\nc,128,256,1024\n");
+    cr_assert_eq(tu_run(dir, "run -w w.csv -o a.json -q -j 2"), 0);
+    char *a = tu_file(dir, "a.json");
+    cr_assert_eq(tu_run(dir, "run -w w.csv -o a.json -q -j 2"), 0);
+    char *b = tu_file(dir, "a.json");
+    cr_assert_str_eq(a, b, "two runs of the same command give the same bytes");
+    free(a);
+    free(b);
+    cr_assert_eq(tu_run(dir, "run -w w.csv -o c.json -q -j 1"), 0);
+    a = without_provenance("a.json");
+    b = without_provenance("c.json");
+    cr_assert_str_eq(a, b, "-j 1 and -j 2 give the same result");
+    free(a);
+    free(b);
+    /* and with a CiM placement */
+    cr_assert_eq(tu_run(dir, "run -w w.csv --cim digital6T@smem -o d.json -q -j 2"), 0);
+    cr_assert_eq(tu_run(dir, "run -w w.csv --cim digital6T@smem -o e.json -q -j 1"), 0);
+    a = without_provenance("d.json");
+    b = without_provenance("e.json");
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+
+Test(cli, a_failed_run_leaves_the_previous_output_alone)
+{
+    write_file("r.json", "previous\n");
+    cr_assert_eq(tu_run(dir, "run -w 64,64,0 -o r.json -q"), 2);
+    char *r = tu_file(dir, "r.json");
+    cr_assert_str_eq(r, "previous\n");
+    free(r);
+    /* no temporary left beside it */
+    cr_assert_eq(tu_run(dir, "run -w 64,512,512 -o r.json -q"), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls '%s' | grep -c tmp) -eq 0", dir);
+    cr_assert_eq(system(cmd), 0, "no temporary files left");
+    /* a directory where the file should go is refused, not replaced */
+    snprintf(cmd, sizeof cmd, "mkdir '%s/d.json'", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_neq(tu_run(dir, "run -w 64,512,512 -o d.json -q"), 0);
+    struct stat st;
+    snprintf(cmd, sizeof cmd, "%s/d.json", dir);
+    cr_assert(stat(cmd, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+Test(cli, config_reference_is_current)
+{
+    cr_assert_eq(tu_run(dir, "config describe --markdown"), 0);
+    char *now = tu_file(dir, "stdout.txt");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/config-reference.md", CIMSIM_SOURCE_DIR);
+    char *doc = tu_slurp(path);
+    cr_assert_not_null(doc);
+    cr_assert(strcmp(now, doc) == 0,
+              "docs/config-reference.md is stale: regenerate it with "
+              "`build/cimsim config describe --markdown > docs/config-reference.md`");
+    free(now);
+    free(doc);
+}
+
+Test(cli, config_dump_reads_back_to_the_same_hash)
+{
+    cr_assert_eq(tu_run(dir, "config dump --set l2.assoc=32"), 0);
+    char *dump = tu_file(dir, "stdout.txt");
+    cr_assert(strstr(dump, "assoc = 32;  # --set"), "%.400s", dump);
+    write_file("dumped.cfg", dump);
+    char *hash = strstr(dump, "config hash ");
+    cr_assert_not_null(hash);
+    char h[17];
+    memcpy(h, hash + 12, 16);
+    h[16] = '\0';
+    free(dump);
+    cr_assert_eq(tu_run(dir, "config dump dumped.cfg"), 0);
+    dump = tu_file(dir, "stdout.txt");
+    cr_assert(strstr(dump, h), "the dump of the dump has hash %s", h);
+    free(dump);
+}
