@@ -18,6 +18,8 @@ static const cs_cfg_key rf_keys[] = {
              "bytes one bank delivers per cycle (a 32-bit register of 32 threads)"),
     CS_CFG_K(cs_rf_params, max_regs_per_thread, "max_regs_per_thread", CS_CFG_INT, false, "255", 16, 65536,
              "registers", "architectural limit per thread"),
+    CS_CFG_K(cs_rf_params, ideal, "ideal", CS_CFG_BOOL, false, "false", CS_CFG_NORANGE, "",
+             "ideal variant: unlimited bank bandwidth (operands never wait for the banks)"),
 };
 const cs_cfg_schema cs_rf_schema =
     CS_CFG_SCHEMA("regfile", cs_rf_params, rf_keys, check_rf,

@@ -4,7 +4,8 @@
  * (bank_bytes each) per cycle. The SM reserves that bandwidth for the operand traffic of
  * MMAs, for load results and store data; a CiM macro placed in the register file occupies
  * its share of the banks while it computes, so ordinary operand traffic slows down.
- * Counted actions (class "rf"): read and write, one per 4-byte register word.
+ * Counted actions (class "rf"): read and write, one per 4-byte register word. The ideal
+ * variant (params.ideal) has unlimited port bandwidth: nothing waits for the banks.
  */
 #ifndef CS_REGFILE_H
 #define CS_REGFILE_H
@@ -18,6 +19,7 @@ typedef struct cs_rf_params {
     int64_t banks;              /* per SM */
     int64_t bank_bytes;         /* bytes one bank access delivers (a warp-wide 32-bit register) */
     int64_t max_regs_per_thread;
+    bool ideal;                 /* unlimited port bandwidth */
 } cs_rf_params;
 
 extern const cs_cfg_schema cs_rf_schema;

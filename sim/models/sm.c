@@ -130,6 +130,7 @@ struct cs_sm {
     uint64_t smem_used, regs_used;
     sp_state sp[MAX_SP];
     uint64_t rf_bytes_per_cycle; /* per sub-partition */
+    bool rf_ideal;               /* unlimited register-file bandwidth */
     /* LSU */
     lsu_op *lsu;
     uint32_t lsu_head, lsu_len, lsu_cap;
@@ -880,15 +881,19 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
         if (w->mma_pending >= MMA_IN_FLIGHT)
             return block(w, B_MMA);
         cs_mma_cost cost = cs_tc_cost(&sm->tc, op);
-        cs_ps start = now > sp->tc_free ? now : sp->tc_free;
-        uint64_t rf_cycles = (cost.rf_read_bytes + cost.rf_write_bytes + sm->rf_bytes_per_cycle - 1) /
-                             sm->rf_bytes_per_cycle;
-        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
-        sp->rf_free = after(sm, rf_start, rf_cycles);
-        cs_ps end = after(sm, start, cost.cycles);
-        if (end < sp->rf_free)
-            end = sp->rf_free;
-        sp->tc_free = end;
+        /* the unit, then the operand reads (each skipped by its ideal variant) */
+        cs_ps start = now > sp->tc_free || sm->tc.ideal ? now : sp->tc_free;
+        cs_ps end = sm->tc.ideal ? now : after(sm, start, cost.cycles);
+        if (!sm->rf_ideal) {
+            uint64_t rf_cycles = (cost.rf_read_bytes + cost.rf_write_bytes + sm->rf_bytes_per_cycle - 1) /
+                                 sm->rf_bytes_per_cycle;
+            cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
+            sp->rf_free = after(sm, rf_start, rf_cycles);
+            if (end < sp->rf_free)
+                end = sp->rf_free;
+        }
+        if (end > sp->tc_free)
+            sp->tc_free = end;
         if (w->sp < 8)
             sm->c.tc_busy_cycles[w->sp] += cost.cycles;
         sm->c.macs_useful += cost.macs_useful;
@@ -1059,6 +1064,7 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     for (int64_t s = 0; s < p->subpartitions; s++)
         cs_event_init(&sm->sp[s].issue_ev, issue, sm);
     sm->rf_bytes_per_cycle = (uint64_t)(rf->banks / p->subpartitions * rf->bank_bytes);
+    sm->rf_ideal = rf->ideal;
     if (!sm->rf_bytes_per_cycle)
         sm->rf_bytes_per_cycle = (uint64_t)rf->bank_bytes;
     sm->lsu_cap = (uint32_t)p->lsu_queue;
@@ -1169,6 +1175,8 @@ void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
 
 cs_ps cs_sm_rf_occupy(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles)
 {
+    if (sm->rf_ideal)
+        return now;
     sp_state *sp = &sm->sp[s];
     cs_ps start = now > sp->rf_free ? now : sp->rf_free;
     sp->rf_free = after(sm, start, cycles);

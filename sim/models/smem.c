@@ -49,6 +49,8 @@ static const cs_cfg_key smem_keys[] = {
     CS_CFG_K(cs_smem_params, bytes_per_cycle, "bytes_per_cycle", CS_CFG_INT, false, "0", 0, 65536, "B/cycle",
              "bandwidth cap of the bank pipeline for templates whose SRAM is slower than its banks "
              "(0: banks x bank_bytes, the conflict model alone)"),
+    CS_CFG_K(cs_smem_params, ideal, "ideal", CS_CFG_BOOL, false, "false", CS_CFG_NORANGE, "",
+             "ideal variant: every access takes the latency alone (no bank conflicts, unlimited bandwidth)"),
 };
 const cs_cfg_schema cs_smem_schema =
     CS_CFG_SCHEMA("smem", cs_smem_params, smem_keys, check_smem,
@@ -184,6 +186,8 @@ uint32_t cs_smem_op_wavefronts(cs_smem *s, const cs_op *op)
 
 cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles)
 {
+    if (s->p.ideal)
+        return now;
     cs_ps start = now > s->free_ps ? now : s->free_ps;
     uint64_t c0 = cs_clock_cycle_at(s->clk, start);
     s->free_ps = cs_clock_ps(s->clk, c0 + cycles);

@@ -12,6 +12,9 @@
  * The unit is a resource of its SM (not a component with ports): the SM asks how many
  * wavefronts an access needs and reserves the bank pipeline. Counted actions (class "smem"):
  * read and write, one per 32 bytes moved.
+ *
+ * The ideal variant (params.ideal) serves every access after its latency alone: no bank
+ * conflicts, no pipeline occupancy, no contention with a CiM macro in the banks.
  */
 #ifndef CS_SMEM_H
 #define CS_SMEM_H
@@ -35,6 +38,7 @@ typedef struct cs_smem_params {
     int64_t l1_assoc;
     int64_t l1_latency_cycles;  /* L1 hit to use */
     int64_t bytes_per_cycle;    /* cap on the bank pipeline (0: banks x bank_bytes) */
+    bool ideal;                 /* no bank conflicts, no pipeline occupancy: latency only */
 } cs_smem_params;
 
 extern const cs_cfg_schema cs_smem_schema;

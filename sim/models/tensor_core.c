@@ -12,6 +12,8 @@ static const cs_cfg_key tc_keys[] = {
     CS_CFG_K(cs_tc_params, mma_n, "mma_n", CS_CFG_INT, false, "8", 1, 1024, "columns", "instruction columns (N)"),
     CS_CFG_K(cs_tc_params, mma_k_bytes, "mma_k_bytes", CS_CFG_INT, false, "32", 1, 1024, "bytes",
              "instruction depth in bytes of the input type (INT8 k32, FP16 k16)"),
+    CS_CFG_K(cs_tc_params, ideal, "ideal", CS_CFG_BOOL, false, "false", CS_CFG_NORANGE, "",
+             "ideal variant: unlimited throughput, each MMA takes the latency alone"),
 };
 const cs_cfg_schema cs_tc_schema =
     CS_CFG_SCHEMA("tensor_core", cs_tc_params, tc_keys, NULL,

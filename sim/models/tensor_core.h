@@ -7,6 +7,10 @@
  * result is usable `latency` cycles after the unit finishes it. Counted actions (class
  * "tensor_core"): mac_int8 / mac_fp16, one per executed (padded) MAC. The useful MACs
  * (m*n*k) are counted separately for the end-of-run invariant.
+ *
+ * The ideal variant (params.ideal) has unlimited throughput: an MMA's result is usable
+ * `latency` cycles after it issues, whatever else the unit is doing. Its actions are counted
+ * as usual; the runner then drops the compute bound from its checks.
  */
 #ifndef CS_TENSOR_CORE_H
 #define CS_TENSOR_CORE_H
@@ -22,6 +26,7 @@ typedef struct cs_tc_params {
     int64_t latency_cycles;
     int64_t mma_m, mma_n;         /* instruction shape */
     int64_t mma_k_bytes;          /* instruction depth in bytes of the input type */
+    bool ideal;                   /* unlimited throughput: an MMA takes the latency alone */
 } cs_tc_params;
 
 extern const cs_cfg_schema cs_tc_schema;

@@ -17,6 +17,8 @@ static const cs_cfg_key xbar_keys[] = {
              "messages a port may have in flight before it is back-pressured"),
     CS_CFG_K(cs_xbar_params, flit_bytes, "flit_bytes", CS_CFG_INT, false, "32", 1, 1024, "bytes",
              "flit size (energy is counted per flit)"),
+    CS_CFG_K(cs_xbar_params, ideal, "ideal", CS_CFG_BOOL, false, "false", CS_CFG_NORANGE, "",
+             "ideal variant: the traversal latency alone (unlimited port bandwidth and queues)"),
 };
 const cs_cfg_schema cs_xbar_schema =
     CS_CFG_SCHEMA("xbar", cs_xbar_params, xbar_keys, NULL,

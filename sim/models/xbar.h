@@ -8,6 +8,9 @@
  * cycle, traversal latency); the crossbar adds arbitration (FIFO per output, in arrival order)
  * and buffering.
  *
+ * The ideal variant (params.ideal, applied by the system to the links it builds) keeps the
+ * traversal latency and drops the port bandwidth and credit limits.
+ *
  * Counted action (class "noc"): flit, one 32-byte flit crossing the crossbar in either
  * direction (a request without data is one flit).
  */
@@ -29,6 +32,7 @@ typedef struct cs_xbar_params {
     int64_t slice_bytes_per_cycle; /* slice port width, each direction */
     int64_t port_queue;            /* messages a port may have in flight (its credits) */
     int64_t flit_bytes;
+    bool ideal;                    /* links of unlimited bandwidth and capacity */
 } cs_xbar_params;
 
 extern const cs_cfg_schema cs_xbar_schema;

@@ -161,8 +161,10 @@ cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, 
         attach_cim(g, a, pl);
     cs_ps xlat = cs_clock_ps(&g->clk, (uint64_t)a->xbar.latency_cycles);
     cs_ps one = cs_clock_ps(&g->clk, 1);
-    uint32_t q = (uint32_t)a->xbar.port_queue;
-    uint32_t smbw = (uint32_t)a->xbar.sm_bytes_per_cycle, slbw = (uint32_t)a->xbar.slice_bytes_per_cycle;
+    /* the ideal crossbar keeps its latency and loses its bandwidth and credit limits */
+    uint32_t q = a->xbar.ideal ? 0 : (uint32_t)a->xbar.port_queue;
+    uint32_t smbw = a->xbar.ideal ? 0 : (uint32_t)a->xbar.sm_bytes_per_cycle;
+    uint32_t slbw = a->xbar.ideal ? 0 : (uint32_t)a->xbar.slice_bytes_per_cycle;
     for (uint32_t i = 0; i < g->nsm; i++) {
         snprintf(lname, sizeof lname, "gpu.sm%03u->xbar", i);
         add_link(g, lname, xlat, smbw, q, cs_sm_req_out(g->sms[i]), cs_xbar_req_in(g->xbar, i));

@@ -150,7 +150,8 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
         cim_macros = (double)(gr->cim_macros_used ? gr->cim_macros_used : 1); /* utilisation of the macros in use */
     }
     uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
-    gr->bound_compute = (uint64_t)((double)gr->macs / peak);
+    /* an ideal tensor core has no throughput limit, so no compute bound (CiM keeps its own) */
+    gr->bound_compute = !pl && a->tc.ideal ? 0 : (uint64_t)((double)gr->macs / peak);
     uint64_t compulsory = (g->m * g->k * g->repeat + g->n * g->k) * eb;
     bool dram_modelled = !a->l2.ideal && !a->hbm.ideal;
     gr->bound_dram = dram_modelled ? (uint64_t)((double)compulsory / (cs_arch_dram_bytes_per_s(a) / clock)) : 0;

@@ -119,8 +119,9 @@ Test(cli, config_check_reports_three_mistakes_with_their_lines)
     /* every shipped file checks clean, whatever its kind */
     char args[4096];
     snprintf(args, sizeof args,
-             "config check %s/arch/a100.cfg %s/arch/www-sm.cfg %s/arch/cim/analog6T.cfg %s/arch/energy/45nm.cfg",
-             CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR);
+             "config check %s/arch/a100.cfg %s/arch/www-sm.cfg %s/arch/cim/analog6T.cfg %s/arch/energy/45nm.cfg "
+             "%s/docs/examples/sweep.cfg",
+             CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR);
     cr_assert_eq(tu_run(dir, args), 0);
 }
 

@@ -349,6 +349,28 @@ Test(smem, bank_pipeline_time_follows_the_wavefronts)
     cs_arch_doc_destroy(d);
 }
 
+Test(smem, ideal_variant_has_no_conflicts_and_no_occupancy)
+{
+    /* the accesses of the test above on the ideal variant: each ends when it is offered (the
+     * SM adds the latency), nothing is busy, the reads and writes are counted as before */
+    cs_arch_doc *d = arch_a100();
+    cs_smem_params p = d->arch.smem;
+    p.ideal = true;
+    cs_clock clk = {GHZ_KHZ};
+    cs_stats *st = cs_stats_create();
+    cs_smem *s = cs_smem_create(&p, &clk, st, "t.smem");
+    cr_expect_eq(cs_smem_access(s, 0, 32, 128, false), 0);
+    cr_expect_eq(cs_smem_access(s, 0, 1, 128, false), 0);
+    cr_expect_eq(cs_smem_access(s, 40500, 4, 512, true), 40500);
+    cr_expect_eq(cs_smem_occupy(s, 0, 10), 0);
+    cr_expect_eq(cs_smem_busy_cycles(s), 0);
+    cr_expect_eq(stat_value(st, "t.smem.read"), 8);
+    cr_expect_eq(stat_value(st, "t.smem.write"), 16);
+    cs_smem_destroy(s);
+    cs_stats_destroy(st);
+    cs_arch_doc_destroy(d);
+}
+
 Test(smem, bytes_per_cycle_caps_the_pipeline)
 {
     cs_arch_doc *d = arch_a100();
@@ -430,6 +452,7 @@ static void mma(kern *k, uint16_t warp, uint32_t m, uint32_t n, uint32_t kk, int
 typedef struct smfx {
     cs_arch_doc *doc;
     cs_rf_params rf;
+    cs_tc_params tc;
     cs_engine *eng;
     cs_stats *st;
     cs_req_pool *pool;
@@ -438,26 +461,32 @@ typedef struct smfx {
     kern *k;
 } smfx;
 
-/* An A100 SM at 1 GHz; rf_banks > 0 overrides the register-file banks per SM. */
-static void smfx_init(smfx *f, int64_t rf_banks)
+/* An A100 SM at 1 GHz; rf_banks > 0 overrides the register-file banks per SM; the ideal
+ * flags select the tensor core's and the register file's ideal variants. */
+static void smfx_init_ideal(smfx *f, int64_t rf_banks, bool tc_ideal, bool rf_ideal)
 {
     memset(f, 0, sizeof *f);
     f->doc = arch_a100();
     const cs_arch *a = &f->doc->arch;
     f->rf = a->rf;
+    f->tc = a->tc;
     if (rf_banks)
         f->rf.banks = rf_banks;
+    f->tc.ideal = tc_ideal;
+    f->rf.ideal = rf_ideal;
     f->eng = cs_engine_create();
     f->st = cs_stats_create();
     f->pool = cs_req_pool_create();
     f->clk.freq_khz = GHZ_KHZ;
     cs_err err;
     cs_err_init(&err);
-    cr_assert_eq(cs_sm_create(f->eng, "t.sm", 0, &a->sm, &a->tc, &f->rf, &a->smem, &f->clk, f->pool, f->st,
+    cr_assert_eq(cs_sm_create(f->eng, "t.sm", 0, &a->sm, &f->tc, &f->rf, &a->smem, &f->clk, f->pool, f->st,
                               &f->sm, &err),
                  CS_OK, "%s", err.count ? err.msg[0] : "");
     f->k = kern_new();
 }
+
+static void smfx_init(smfx *f, int64_t rf_banks) { smfx_init_ideal(f, rf_banks, false, false); }
 
 /* Runs the kernel to the end; returns the SM's finish time. */
 static cs_ps smfx_run(smfx *f)
@@ -573,6 +602,33 @@ Test(tensor_core, back_to_back_mmas_keep_one_tensor_core_busy)
     smfx_fini(&f);
 }
 
+Test(tensor_core, ideal_variant_takes_the_latency_alone)
+{
+    /* the 8 MMAs of the test above on an ideal tensor core: the unit takes no time, so the
+     * register file's operand reads bound them: 114688 B / (8 banks x 128 B) = 112 cycles
+     * each, back to back: 8 x 112 + 24 = 920. The actions are counted as on the real unit. */
+    smfx f;
+    smfx_init_ideal(&f, 0, true, false);
+    cta_begin(f.k, 0, 1);
+    for (int i = 0; i < 8; i++)
+        mma(f.k, 0, 64, 64, 64, CS_DTYPE_INT8);
+    cta_end(f.k, 0);
+    cr_expect_eq(smfx_run(&f), (8 * 112 + 24) * CYC);
+    cr_expect_eq(cs_sm_get_counts(f.sm)->macs_int8, 8 * 262144);
+    smfx_fini(&f);
+
+    /* with an ideal register file too, the latency alone, two in flight per warp: #1 and #2
+     * issue at 0 and 1 (ready 24, 25); #3, #4 at 24, 25; #5, #6 at 48, 49; #7, #8 at 72, 73:
+     * the last is ready at 97 */
+    smfx_init_ideal(&f, 0, true, true);
+    cta_begin(f.k, 0, 1);
+    for (int i = 0; i < 8; i++)
+        mma(f.k, 0, 64, 64, 64, CS_DTYPE_INT8);
+    cta_end(f.k, 0);
+    cr_expect_eq(smfx_run(&f), 97 * CYC);
+    smfx_fini(&f);
+}
+
 Test(tensor_core, fp16_takes_twice_the_int8_time)
 {
     /* 4 x 64 x 64 x 64 FP16 MMAs of 1024 cycles: 4 x 1024 + 24 */
@@ -682,6 +738,15 @@ Test(regfile, bank_bandwidth_bounds_mmas_when_banks_are_few)
     /* 8 banks = 2 per sub-partition: 114688 / 256 = 448 < 512: the tensor core bounds again,
      * 4 x 512 + 24 = 2072 */
     smfx_init(&f, 8);
+    cta_begin(f.k, 0, 1);
+    for (int i = 0; i < 4; i++)
+        mma(f.k, 0, 64, 64, 64, CS_DTYPE_INT8);
+    cta_end(f.k, 0);
+    cr_expect_eq(smfx_run(&f), (4 * 512 + 24) * CYC);
+    smfx_fini(&f);
+
+    /* 4 banks again, ideal register file: the bank bound is gone, 4 x 512 + 24 */
+    smfx_init_ideal(&f, 4, false, true);
     cta_begin(f.k, 0, 1);
     for (int i = 0; i < 4; i++)
         mma(f.k, 0, 64, 64, 64, CS_DTYPE_INT8);
