@@ -14,6 +14,7 @@
 #include "gpu.h"
 #include "kernel_chase.h"
 #include "kernel_stream.h"
+#include "placement.h"
 #include "run.h"
 
 typedef struct report {
@@ -56,6 +57,120 @@ static cs_result *gemm(const char *arch, const char *const *sets, int nsets, con
     cs_workload_destroy(wl);
     cs_arch_doc_destroy(ad);
     return r;
+}
+
+/* A run with a CiM placement (one macro per instance of the level, the WWW mapping) on an architecture. */
+static cs_result *cim_gemm(const char *arch, const char *prim_level, const char *w, cs_err *err)
+{
+    cs_arch_doc *ad = NULL;
+    cs_workload *wl = NULL;
+    cs_energy_table *et = NULL;
+    cs_result *r = NULL;
+    cs_placement pl;
+    if (cs_arch_load(arch, NULL, 0, &ad, err) == CS_OK && cs_workload_load(w, &wl, err) == CS_OK &&
+        cs_energy_table_load(ad->arch.energy.table, &et, err) == CS_OK &&
+        cs_placement_parse(&ad->arch, prim_level, "1", &pl, err) == CS_OK) {
+        cs_run_opts o;
+        cs_run_opts_init(&o);
+        o.command = "cimsim validate";
+        o.cim = &pl;
+        o.cim_req.mode = CS_CIM_MAP_WWW;
+        cs_run(ad, wl, et, &o, &r, err);
+        cs_placement_free(&pl);
+    }
+    cs_energy_table_destroy(et);
+    cs_workload_destroy(wl);
+    cs_arch_doc_destroy(ad);
+    return r;
+}
+
+/* The WWW template's baseline beside cimsim's: per-level energy per MAC of bert-large-proj on
+ * arch/www-sm.cfg, next to the floor the template's dataflow and per-action energies give
+ * (every operand moved once per level it lives in), with the counted actions that explain
+ * the difference. */
+static cs_status www_section(report *r, cs_err *err)
+{
+    cs_buf *md = &r->md;
+    cs_result *b = gemm("www-sm", NULL, 0, "512,1024,1024", err);
+    cs_result *c = b ? cim_gemm("www-sm", "analog6T@rf", "512,1024,1024", err) : NULL;
+    if (!b || !c) {
+        cs_result_destroy(b);
+        return CS_INVALID;
+    }
+    const cs_gemm_result *g = &b->gemms[0];
+    const double M = 512, N = 1024, K = 1024, macs = M * N * K;
+    unsigned cta_m = 0, cta_n = 0;
+    sscanf(g->mapping, "%ux%u", &cta_m, &cta_n);
+    /* the template's floor, from its per-action energies (www-template.md) */
+    double dram_floor = (M * K + N * K + M * N) * (512.0 / 8) / macs;      /* 512 pJ per 8 B */
+    double smem_floor = (M * K + N * K) / 32 * (124.70 + 118.03) / macs;     /* A, B in and out once */
+    double rf_floor = (11.39 + 11.47) / 16;      /* 8-bit Z read+write per 16 MACs (K over 16 PEs) */
+    double mac = 0.2625;
+    double floor_total = dram_floor + smem_floor + rf_floor + mac;
+    const double *lv = g->energy.level_pj;
+    double rereads = M * K * (N / cta_n) + N * K * (M / cta_m);
+    cs_buf_printf(md, "\n## The WWW template: baseline bert-large-proj (512x1024x1024) on arch/www-sm.cfg, 45 nm\n\n"
+                      "cimsim simulates the template's block (1 SM, 4 sub-partitions of 256 INT8 MAC/cycle, 256 KiB "
+                      "shared memory at 42 B/cycle, 4 KiB register file per sub-partition, LPDDR4 at 32 B/cycle, no "
+                      "L2) with the 45nm table (the study's per-action energies). The study's figures come from an "
+                      "analytical model (Timeloop + Accelergy) with its own mapping; the column *template floor* is "
+                      "what the template's dataflow costs when every operand moves once per level it lives in "
+                      "(DRAM: A, B and Z once at 512 pJ per 8 B; shared memory: A and B written and read once; "
+                      "register file: 8-bit Z updated once per 16 MACs, K being reduced across 16 PE columns; "
+                      "0.2625 pJ per MAC).\n\n"
+                      "| level (with its leakage) | cimsim pJ/MAC | template floor pJ/MAC | counted in cimsim |\n|---|---|---|---|\n");
+    cs_buf_printf(md, "| DRAM | %.4f | %.4f | %.1f MiB read, %.1f MiB written (compulsory %.1f MiB) |\n",
+                  lv[CS_EL_DRAM] / macs, dram_floor, (double)g->tot.dram_bytes_read / 1048576,
+                  (double)g->tot.dram_bytes_written / 1048576, (M * K + N * K + M * N) / 1048576);
+    cs_buf_printf(md, "| shared memory | %.4f | %.4f | %.1f MiB read, %.1f MiB written |\n", lv[CS_EL_SMEM] / macs,
+                  smem_floor, (double)g->tot.smem_read * 32 / 1048576, (double)g->tot.smem_write * 32 / 1048576);
+    cs_buf_printf(md, "| register file | %.4f | %.4f | %.3f words read and %.3f written per MAC (4-byte words) |\n",
+                  lv[CS_EL_RF] / macs, rf_floor, (double)g->tot.rf_read / macs, (double)g->tot.rf_write / macs);
+    cs_buf_printf(md, "| MACs (tensor core) | %.4f | %.4f | %.0f MACs executed |\n", lv[CS_EL_COMPUTE] / macs, mac,
+                  (double)g->tot.macs_exec);
+    cs_buf_printf(md, "| crossbar (no counterpart in the template) | %.4f | 0 | %.0f flits |\n", lv[CS_EL_NOC] / macs,
+                  (double)g->tot.flits);
+    cs_buf_printf(md, "| L2 (bypassed) | %.4f | 0 | |\n", lv[CS_EL_L2] / macs);
+    cs_buf_printf(md, "| **total** | **%.4f** | **%.4f** | %llu cycles, %.1f %% of the 1024 MAC/cycle peak |\n\n",
+                  g->energy.total_pj / macs, floor_total, (unsigned long long)g->cycles,
+                  macs / (double)g->cycles / 1024 * 100);
+    cs_buf_printf(md,
+                  "Why cimsim is above the floor (each from the counts above):\n\n"
+                  "- **DRAM**: the tensor-core mapper's tile is %ux%u (`%s`): the 16 KiB register file holds "
+                  "4096 32-bit accumulators (the A100-style dataflow accumulates in registers), so no larger "
+                  "output tile fits, and with no L2 every re-read of an operand tile goes to DRAM: A is read "
+                  "N/%u = %.0f times and B M/%u = %.0f times, %.1f MiB, which is the DRAM read count above. "
+                  "The study's mapping keeps A and B in the 256 KiB shared memory instead.\n"
+                  "- **Register file**: cimsim's sub-partitions are tensor cores fed from registers: A and B "
+                  "fragments are written to registers by the shared-memory loads and read by every MMA, and the "
+                  "32-bit accumulators are read and written per instruction; the template's PE array reads A "
+                  "from per-PE operand registers and touches the 8-bit Z once per 16 MACs.\n"
+                  "- **Shared memory**: every warp loads its fragments for every k-step, so A and B are read "
+                  "from shared memory several times; the bank pipeline (42 B/cycle) is the limiting resource "
+                  "(`bound` = %s), which is also what the template predicts for large GEMMs.\n"
+                  "- **Crossbar**: cimsim routes DRAM traffic through its SM-to-memory crossbar (flits at the "
+                  "45nm table's estimate); the template connects DRAM to the shared memory directly.\n"
+                  "- **MACs**: identical per MAC (the same 0.2625 pJ entry); padding adds none for this shape.\n\n",
+                  cta_m, cta_n, g->mapping, cta_n, N / cta_n, cta_m, M / cta_m, rereads / 1048576, g->bound);
+    const cs_gemm_result *cg = &c->gemms[0];
+    cs_buf_printf(md,
+                  "The same GEMM with analog6T at register-file level (4 primitives, one per sub-partition as "
+                  "in the study's sample runs, `--mapping www`): %.4f pJ/MAC (%.3fx the baseline's energy), "
+                  "%llu cycles (%.2fx the baseline's speed); CiM MACs %.4f and weight writes %.4f pJ/MAC, DRAM "
+                  "%.4f, shared memory %.4f. The study reports up to 0.12x the baseline energy (v1) and up to 3.4x "
+                  "energy efficiency (v2/v3, iso-area); cimsim's baseline is costlier than the study's (above), "
+                  "which makes the ratio more favourable to CiM than the study's own comparison.\n",
+                  cg->energy.total_pj / macs, cg->energy.total_pj / g->energy.total_pj, (unsigned long long)cg->cycles,
+                  (double)g->cycles / (double)cg->cycles, cg->energy.breakdown_pj[CS_EB_CIM_MAC] / macs,
+                  cg->energy.breakdown_pj[CS_EB_CIM_WRITE] / macs, cg->energy.level_pj[CS_EL_DRAM] / macs,
+                  cg->energy.level_pj[CS_EL_SMEM] / macs);
+    fprintf(stderr, "%-60s %10.4g pJ/MAC (floor %.4g)\n", "www-sm bert-large-proj baseline", g->energy.total_pj / macs,
+            floor_total);
+    fprintf(stderr, "%-60s %10.4g pJ/MAC\n", "www-sm bert-large-proj analog6T@rf x4, www mapping",
+            cg->energy.total_pj / macs);
+    cs_result_destroy(b);
+    cs_result_destroy(c);
+    return CS_OK;
 }
 
 /* Runs a kernel alone on a fresh GPU; returns the elapsed time and the memory totals. */
@@ -196,6 +311,8 @@ int cs_cmd_validate(int argc, char **argv)
     if (st == CS_OK)
         fact(&r, "DRAM round trip (L2 miss, row miss)", (double)el * 1e-12 / 200 * 1e9, "ns",
              "row miss in DRAM, crossbar and controller latencies each way");
+    if (st == CS_OK)
+        st = www_section(&r, &err);
     if (st != CS_OK) {
         cs_buf_free(md);
         return cs_cli_report(&err);

@@ -64,8 +64,11 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_ti
     /* Co-resident CTAs share the SM's tensor cores. */
     double resident = (double)min64(tl->ctas_per_sm, cdiv(ctas, t->sms));
     double t_compute = waves * cta_macs / (rate / resident);
-    double bytes_dram = (double)(g->m * g->k + g->n * g->k) * (double)elem +
-                        (double)(g->m * g->n) * (tl->split_k > 1 ? 4.0 * 2 * tl->split_k : 1.0);
+    double bytes_out = (double)(g->m * g->n) * (tl->split_k > 1 ? 4.0 * 2 * tl->split_k : 1.0);
+    /* With an L2, DRAM sees the compulsory traffic; without one (bypass), every tile copy. */
+    double bytes_l2 = (double)ctas * (double)(tl->cta_m + tl->cta_n) * (double)(nk * tl->cta_k_bytes);
+    double bytes_dram = t->l2_bypass ? bytes_l2 + bytes_out
+                                     : (double)(g->m * g->k + g->n * g->k) * (double)elem + bytes_out;
     double cycles_per_s = t->clock_hz;
     double t_dram = bytes_dram / t->dram_bytes_per_s * cycles_per_s;
     double concurrent = (double)min64(ctas, slots);
@@ -77,15 +80,14 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_ti
         t_dram = t_little;
     tl->est_inflight_bytes = inflight;
     tl->est_memory_bound = t_dram > t_compute;
-    double bytes_l2 = (double)ctas * (double)(tl->cta_m + tl->cta_n) * (double)(nk * tl->cta_k_bytes);
-    double t_l2 = bytes_l2 / t->l2_bytes_per_cycle;
+    double t_l2 = t->l2_bypass ? 0 : bytes_l2 / t->l2_bytes_per_cycle;
     tl->est_l2_bytes = bytes_l2;
     double fill = waves * 2.0 * t->mem_latency_cycles; /* filling the pipeline, once per wave */
     /* Shared-memory bank cycles: fragment loads of every warp plus the copies landing, per
-     * k-step, 128 bytes per cycle, shared by the CTAs resident on an SM. */
+     * k-step, at the bank pipeline's bytes per cycle, shared by the CTAs resident on an SM. */
     double lds = (double)tl->warps * (double)tl->cta_k_bytes * (double)(tl->warp_m + tl->warp_n) +
                  (double)(tl->cta_m + tl->cta_n) * (double)tl->cta_k_bytes;
-    double t_smem = waves * resident * (double)nk * lds / 128.0;
+    double t_smem = waves * resident * (double)nk * lds / (t->smem_bytes_per_cycle > 0 ? t->smem_bytes_per_cycle : 128.0);
     if (t_smem > t_compute)
         t_compute = t_smem;
     double m = t_compute > t_dram ? t_compute : t_dram;

@@ -23,6 +23,8 @@ typedef struct cs_target {
     uint32_t mma_m, mma_n;           /* tensor-core instruction shape (rows, columns) */
     uint32_t mma_k_bytes;            /* instruction depth in bytes of the input type */
     uint64_t l2_bytes;
+    bool l2_bypass;                  /* no L2 caching: every global access goes to DRAM */
+    double smem_bytes_per_cycle;     /* shared-memory bank pipeline, per SM */
     double clock_hz;                 /* SM clock */
     double dram_bytes_per_s;         /* peak */
     double l2_bytes_per_cycle;       /* aggregate L2 data bandwidth */

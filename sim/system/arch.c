@@ -160,6 +160,10 @@ cs_target cs_arch_target(const cs_arch *a)
     t.mma_n = (uint32_t)a->tc.mma_n;
     t.mma_k_bytes = (uint32_t)a->tc.mma_k_bytes;
     t.l2_bytes = a->l2.size_bytes;
+    t.l2_bypass = a->l2.bypass;
+    t.smem_bytes_per_cycle = (double)(a->smem.banks * a->smem.bank_bytes);
+    if (a->smem.bytes_per_cycle && (double)a->smem.bytes_per_cycle < t.smem_bytes_per_cycle)
+        t.smem_bytes_per_cycle = (double)a->smem.bytes_per_cycle;
     t.clock_hz = cs_arch_clock_hz(a);
     t.dram_bytes_per_s = cs_arch_dram_bytes_per_s(a);
     t.l2_bytes_per_cycle = (double)(a->l2.slices * a->l2.bytes_per_cycle);
