@@ -664,7 +664,7 @@ int cs_cmd_sweep(int argc, char **argv)
         if (!o.quiet)
             fprintf(stderr, "cimsim sweep: %s: %zu points; running %zu%s\n", s->p.name, s->npoints, sr.nrun,
                     nshards > 1 ? " (this shard's)" : "");
-        cs_run_each(L.specs, sr.nrun, cs_opts_threads(&o), false, on_point, &sr);
+        cs_run_each(L.specs, sr.nrun, cs_opts_threads(&o), NULL, on_point, &sr);
         close(sr.fd);
         sr.fd = -1;
         if (sr.werr.count) {

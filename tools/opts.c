@@ -204,7 +204,15 @@ int cs_opts_threads(const cs_opts *o)
     return n > 0 ? (int)n : 1;
 }
 
-bool cs_opts_progress(const cs_opts *o)
+static void print_progress(size_t done, size_t total, const char *gemm, const char *primitive)
 {
-    return !o->quiet && isatty(STDERR_FILENO);
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s%s%s", done, total, gemm, primitive ? " on " : "", primitive ? primitive : "");
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+cs_run_progress_fn cs_opts_progress(const cs_opts *o)
+{
+    return !o->quiet && isatty(STDERR_FILENO) ? print_progress : NULL;
 }

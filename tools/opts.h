@@ -12,6 +12,7 @@
 #include "mapper_cim.h"
 #include "mapper_tc.h"
 #include "placement.h"
+#include "run.h"
 #include "workload.h"
 
 enum { CS_OPTS_MAX_SETS = 64 };
@@ -93,6 +94,8 @@ cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_tabl
 int cs_opts_threads(const cs_opts *o);
 /* The placement --cim names (CS_OK with *has false when --cim was not given). */
 cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err);
-bool cs_opts_progress(const cs_opts *o);
+/* The progress printer (a line on stderr, rewritten in place) or NULL: -q, or stderr is not a
+ * terminal. */
+cs_run_progress_fn cs_opts_progress(const cs_opts *o);
 
 #endif

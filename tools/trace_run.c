@@ -108,9 +108,7 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
             put(&k, "mapping.ctas", "0");
             put(&k, "mapping.details", "%s", mj.data);
             cs_buf_free(&mj);
-            uint64_t tiles = cm.tiles_n * cm.tiles_k;
-            put(&k, "mapping.macros_used", "%" PRIu64,
-                (uint64_t)(tiles < cm.slots ? tiles : cm.slots) * cm.dup * cm.grid_n * cm.grid_k * cm.grid_m);
+            put(&k, "mapping.macros_used", "%" PRIu64, cs_cim_mapping_macros_used(&cm));
             put(&k, "cim.spec", "%s", o->cim);
             put(&k, "cim.macros", "%s", o->macros ? o->macros : "iso-area");
             put(&k, "cim.mode", "%d", o->cim_req.mode);

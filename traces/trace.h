@@ -35,7 +35,7 @@ enum {
     CS_TRACE_MAX_STREAMS = 65536,
     CS_TRACE_MAX_META = 4096,              /* key/value pairs in a header */
     CS_TRACE_MAX_STRING_BYTES = 65535,     /* any header string */
-    CS_TRACE_RECORD_MAX_BYTES = 51,        /* one encoded record, at most */
+    CS_TRACE_RECORD_MAX_BYTES = 54,        /* one encoded record, at most */
     CS_TRACE_RAW_RECORD_BYTES = 40         /* sizeof(cs_op): the basis of compression ratios */
 };
 
@@ -81,7 +81,7 @@ typedef struct cs_trace_writer_opts {
 /* Starts a trace that will appear at path when cs_trace_writer_finish succeeds; until then
  * the data goes to a temporary file beside it, so path never holds half a trace. meta is
  * validated and copied; opts may be NULL. Memory: one chunk buffer per stream written to, grown
- * on demand up to chunk_records x 51 bytes (a regular stream needs 2-4 bytes a record), plus
+ * on demand up to chunk_records x 54 bytes (a regular stream needs 2-4 bytes a record), plus
  * the zstd context; nothing grows with the trace's length. */
 cs_status cs_trace_writer_create(const char *path, const cs_trace_meta *meta,
                                  const cs_trace_writer_opts *opts, cs_trace_writer **out,
@@ -120,7 +120,7 @@ cs_opsrc *cs_trace_reader_src(cs_trace_reader *r);
 /* Same as cs_opsrc_next on the reader's source. */
 cs_status cs_trace_next(cs_trace_reader *r, uint32_t stream, cs_op *op, bool *eof, cs_err *err);
 /* Bytes the reader holds for chunk data and stream cursors right now (not the header strings):
- * at most nstreams x (chunk_records x 51 + a constant) + one compressed chunk, whatever the
+ * at most nstreams x (chunk_records x 54 + a constant) + one compressed chunk, whatever the
  * trace's length. */
 size_t cs_trace_reader_buffered_bytes(const cs_trace_reader *r);
 

@@ -18,8 +18,9 @@ _Static_assert(CS_OPF_ALL == 0xf, "a new op flag changes the trace format: bump 
 _Static_assert(CS__TRACE_ENTRY_BYTES == 8 + 6 * 4, "index entry layout");
 _Static_assert(CS__TRACE_TAIL_BYTES == 4 * 8 + 4 * 4 + 8, "footer tail layout");
 _Static_assert(CS__TRACE_HEADER_FIXED_BYTES == 8 + 4 * 4, "header fixed fields");
-/* kind + 2-byte changed mask + the widest varint of every field (section 4.2). */
-_Static_assert(CS_TRACE_RECORD_MAX_BYTES == 1 + 2 + 2 + 3 + 3 + 5 + 5 + 10 + 5 + 5 + 5 + 5,
+/* kind + 2-byte changed mask + the widest varint of every field of cim_mac, which has them
+ * all (section 4.2). */
+_Static_assert(CS_TRACE_RECORD_MAX_BYTES == 1 + 2 + 2 + 3 + 3 + 3 + 5 + 5 + 10 + 5 + 5 + 5 + 5,
                "largest encoded record");
 _Static_assert((uint64_t)CS_TRACE_MAX_CHUNK_RECORDS * CS_TRACE_RECORD_MAX_BYTES <=
                    (1u << CS__TRACE_WINDOW_LOG_MAX),
@@ -90,6 +91,7 @@ const cs__trace_field cs__trace_fields[CS__F_COUNT] = {
     [CS__F_X] = {"x", 32},            [CS__F_ROWS] = {"rows", 32},
     [CS__F_FLAGS] = {"flags", 16},    [CS__F_ROW_BYTES] = {"row_bytes", 32},
     [CS__F_STRIDE] = {"stride", 32},  [CS__F_DTYPE] = {"dtype", 8},
+    [CS__F_SEQ] = {"seq", 16},
 };
 
 #define B(f) (1u << CS__F_##f)
@@ -109,9 +111,9 @@ static const struct {
     [CS_OP_STG] = {B(WARP) | B(ADDR) | BLOCK, 0},
     [CS_OP_RED] = {B(WARP) | B(ADDR) | BLOCK, 0},
     [CS_OP_MMA] = {B(WARP) | BLOCK | B(DTYPE), 0},
-    [CS_OP_CIM_WRITE] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(FLAGS),
+    [CS_OP_CIM_WRITE] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(SEQ) | B(FLAGS),
                          CS_OPF_FROM_SMEM | CS_OPF_ACCUM},
-    [CS_OP_CIM_MAC] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(DTYPE) | B(FLAGS),
+    [CS_OP_CIM_MAC] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(DTYPE) | B(SEQ) | B(FLAGS),
                        CS_OPF_FROM_SMEM | CS_OPF_ACCUM},
     [CS_OP_CIM_READ] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | B(ROWS) | B(ROW_BYTES) | B(FLAGS),
                         CS_OPF_TO_SMEM},
@@ -148,6 +150,7 @@ uint64_t cs__trace_field_get(const cs_op *op, int field)
     case CS__F_ROW_BYTES: return op->row_bytes;
     case CS__F_STRIDE: return op->stride;
     case CS__F_DTYPE: return op->dtype;
+    case CS__F_SEQ: return op->seq;
     default: return 0;
     }
 }
@@ -166,6 +169,7 @@ void cs__trace_field_set(cs_op *op, int field, uint64_t v)
     case CS__F_ROW_BYTES: op->row_bytes = (uint32_t)v; break;
     case CS__F_STRIDE: op->stride = (uint32_t)v; break;
     case CS__F_DTYPE: op->dtype = (uint8_t)v; break;
+    case CS__F_SEQ: op->seq = (uint16_t)v; break;
     default: break;
     }
 }
@@ -177,10 +181,6 @@ bool cs_trace_op_valid(const cs_op *op, char *why, size_t why_bytes)
         return false;
     }
     const char *kname = cs_op_kind_name(op->kind);
-    if (op->pad != 0) {
-        snprintf(why, why_bytes, "%s: pad must be zero (got %u)", kname, (unsigned)op->pad);
-        return false;
-    }
     uint16_t fields = kind_rules[op->kind].fields;
     for (int f = 0; f < CS__F_COUNT; f++) {
         uint64_t v = cs__trace_field_get(op, f);
@@ -336,7 +336,6 @@ size_t cs__trace_decode(const uint8_t *p, size_t n, cs_op prev[CS_OP_KIND_COUNT]
         cs__trace_field_set(&v, f, (cs__trace_field_get(&v, f) + unzigzag(z, w)) & width_mask(w));
     }
     v.kind = (uint8_t)kind;
-    v.pad = 0;
     if (!cs_trace_op_valid(&v, why, why_bytes))
         return 0;
     prev[kind] = v;

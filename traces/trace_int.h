@@ -82,6 +82,7 @@ enum {
     CS__F_ROW_BYTES,
     CS__F_STRIDE,
     CS__F_DTYPE,
+    CS__F_SEQ,
     CS__F_COUNT
 };
 

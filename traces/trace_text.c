@@ -27,7 +27,8 @@
 static const int print_order[CS__F_COUNT] = {CS__F_X,     CS__F_WARP,      CS__F_DTYPE,
                                              CS__F_ADDR,  CS__F_LOCAL,     CS__F_ROWS,
                                              CS__F_ROW_BYTES, CS__F_STRIDE, CS__F_TAG,
-                                             CS__F_FLAGS};
+                                             CS__F_SEQ,   CS__F_FLAGS};
+_Static_assert(CS__F_COUNT == 11, "every field has a place in print_order");
 
 typedef struct sbuf {
     char *p;

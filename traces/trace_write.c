@@ -31,7 +31,7 @@ typedef struct wchunk {            /* a stream's pending chunk; allocated on fir
     cs_op prev[CS_OP_KIND_COUNT];  /* delta state, reset at every chunk start */
     uint32_t len;                  /* encoded bytes in buf */
     uint32_t nrec;                 /* records in buf */
-    size_t cap;                    /* grows on demand up to chunk_records x 51 bytes */
+    size_t cap;                    /* grows on demand up to chunk_records x 54 bytes */
     uint8_t *buf;
 } wchunk;
 

@@ -102,6 +102,11 @@ static void tile_range(const cs_cim_mapping *m, const share *s, uint64_t t, uint
 static void round_k_range(const cs_cim_mapping *m, const share *s, uint64_t r, uint64_t *k0, uint64_t *kn)
 {
     uint64_t t0 = r * m->slots, t1 = min64(t0 + m->slots, s->tn * s->tk);
+    if (t0 >= t1) { /* past this share's tiles */
+        *k0 = s->k0;
+        *kn = 0;
+        return;
+    }
     if (t1 - t0 >= s->tk || t0 / s->tk != (t1 - 1) / s->tk) { /* spans column blocks: all of K */
         *k0 = s->k0;
         *kn = s->kc;
@@ -157,13 +162,15 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
     if (ct->level == CS_CIM_L2) /* chunks are spread over the copies */
         compute = (double)cdiv(m->chunks, m->dup) * (double)min64(m->m1, s.mc) * ops_row * ct->latency_cycles;
     double write = (double)tile_bytes / ct->write_bytes_per_cycle;
-    /* bandwidths a controller can count on: its port (64 B/cycle), its share of DRAM and L2 */
+    /* bandwidths a controller can count on: its crossbar port, its share of DRAM and L2 */
     /* An L2 slice's weights live in its own DRAM channels (the address map ties slices to
      * channels), so an L2 controller gets its slice's share whatever the grid; SM controllers
      * share all of DRAM. */
     double dram_bpc = t->dram_bytes_per_s / t->clock_hz / (ct->level == CS_CIM_L2 ? ct->controllers : ctrls);
     double l2_bpc = t->l2_bytes_per_cycle / ctrls;
-    double port = 64.0;
+    double port = ct->level == CS_CIM_L2 ? t->slice_port_bytes_per_cycle : t->sm_port_bytes_per_cycle;
+    if (port <= 0)
+        port = HUGE_VAL; /* ideal crossbar */
     double fetch = (double)m->slots * m->dup * (double)tile_bytes / (dram_bpc < port ? dram_bpc : port);
     double stage_bytes = (double)s.mc * (double)max_round_k(m, &s) * (double)eb;
     double stage = stage_bytes / (l2_bpc < port ? l2_bpc : port);
@@ -289,6 +296,15 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
 {
     if (!ct->macros || !ct->controllers || !ct->rp || !ct->cp)
         return cs_err_add(err, CS_INVALID, "mapper: error: cim: no macros to map onto");
+    /* The primitive's latency and energies are those of its listed precisions; wider data
+     * would need bit-slicing, which is not modelled: refuse rather than under-count. */
+    uint32_t bits = 8 * (uint32_t)cs_dtype_bytes(dtype);
+    if ((ct->input_bits && bits > ct->input_bits) || (ct->weight_bits && bits > ct->weight_bits))
+        return cs_err_add(err, CS_INVALID,
+                          "mapper: error: cim: %s computes on %u-bit inputs and %u-bit weights; %s GEMMs need "
+                          "%u bits (give a primitive file with wider input_bits and weight_bits)",
+                          ct->name ? ct->name : "the primitive", ct->input_bits, ct->weight_bits,
+                          cs_dtype_name(dtype), bits);
     uint64_t tk = (uint64_t)ct->rp * ct->rh, tn = (uint64_t)ct->cp * ct->ch;
     cs_cim_mapping best;
     bool found = false;
@@ -427,6 +443,7 @@ typedef struct stream_st {
     cs_op *ops;
     size_t n, cap, pos;
     bool done;
+    uint32_t *writes;  /* SM streams: writes emitted so far into each local macro */
 } stream_st;
 
 struct gen {
@@ -458,8 +475,38 @@ static cs_op op0(int kind, uint32_t warp)
     return o;
 }
 
-/* CIM_WRITE ops of round r (into its macro set). */
-static void emit_writes(gen *x, stream_st *ss, const share *s, uint64_t r, uint32_t unit_base)
+/* CIM_MAC ops that use one write of a tile into copy cp's macro: the MACs of chunk `chunk`
+ * alone (output-stationary with several rounds rewrites the tiles at every chunk), or of every
+ * chunk of the share (chunk < 0). A chunk's rows are split over the copies; a copy with no
+ * rows issues nothing. */
+static uint32_t sm_uses(const gen *x, const share *s, uint32_t cp, int64_t chunk)
+{
+    uint64_t chunks = cdiv(s->mc, x->m.m1), n = 0;
+    uint64_t c0 = chunk < 0 ? 0 : (uint64_t)chunk, c1 = chunk < 0 ? chunks : c0 + 1;
+    for (uint64_t c = c0; c < c1; c++) {
+        uint64_t rows = min64(x->m.m1, s->mc - c * x->m.m1);
+        n += cp * cdiv(rows, x->m.dup) < rows;
+    }
+    return (uint32_t)n;
+}
+
+/* The sequence number of round r's tiles in their macros (mod 2^16), distinct for every write
+ * a macro receives: rounds of one macro set, then (output-stationary with several rounds) the
+ * chunk that rewrites them, then the repeat (resident weights keep repeat 0's). A MAC names
+ * the number of the tile it needs; the SM makes it wait for that tile. */
+static uint16_t tile_seq(const gen *x, const share *s, uint64_t r, int64_t chunk)
+{
+    const cs_cim_mapping *m = &x->m;
+    uint64_t per = cdiv(m->rounds, sets_of(m));
+    uint64_t nch = chunk < 0 ? 1 : cdiv(s->mc, m->m1), ch = chunk < 0 ? 0 : (uint64_t)chunk;
+    uint64_t rep = m->resident ? 0 : x->repeat;
+    return (uint16_t)(((rep * nch + ch) * per + r / sets_of(m)) & 0xffff);
+}
+
+/* CIM_WRITE ops of round r (into its macro set); chunk as for sm_uses. With resident weights
+ * after the first repeat, the writes carry no data (CS_OPF_ACCUM): they only announce the
+ * tile's uses. */
+static void emit_writes(gen *x, stream_st *ss, const share *s, uint64_t r, uint32_t unit_base, int64_t chunk)
 {
     uint64_t T = s->tn * s->tk;
     for (uint32_t i = 0; i < x->m.slots; i++) {
@@ -478,7 +525,11 @@ static void emit_writes(gen *x, stream_st *ss, const share *s, uint64_t r, uint3
             o.rows = 1; /* the packed tile is one contiguous run of bytes */
             o.row_bytes = (uint32_t)bytes;
             o.stride = (uint32_t)bytes;
-            o.tag = (uint32_t)(r / sets_of(&x->m)); /* the macro's tile sequence number */
+            o.seq = tile_seq(x, s, r, chunk);
+            o.tag = ss->writes[mac]++; /* its place among this kernel's writes to the macro */
+            o.local = sm_uses(x, s, c, chunk);
+            if (x->m.resident && x->repeat > 0)
+                o.flags = CS_OPF_ACCUM;
             emit(ss, &o);
         }
     }
@@ -543,15 +594,16 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     uint64_t chunks = cdiv(s.mc, m->m1);
     uint64_t blocks = cdiv(chunks, x->chunks_per_cta);
     uint64_t T = s.tn * s.tk;
-    /* weight-stationary: CTAs = rounds x chunk blocks; output-stationary: chunk blocks */
-    uint64_t ctas = m->order == CS_CIM_WS ? m->rounds * blocks : blocks;
+    /* weight-stationary: CTAs = rounds x chunk blocks; output-stationary: chunk blocks. A
+     * controller whose share has fewer tiles than the largest has fewer rounds. */
+    uint64_t rounds = cdiv(T, m->slots);
+    uint64_t ctas = m->order == CS_CIM_WS ? rounds * blocks : blocks;
     if (cta >= ctas)
         return false;
     uint64_t r_ws = m->order == CS_CIM_WS ? cta / blocks : 0;
     uint64_t blk = m->order == CS_CIM_WS ? cta % blocks : cta;
     uint64_t ch0 = blk * x->chunks_per_cta, ch1 = min64(chunks, ch0 + x->chunks_per_cta);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s) * x->eb;
-    bool writes = !(m->resident && x->repeat > 0);
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
     b.x = (uint32_t)cta;
     b.rows = WARPS;
@@ -559,7 +611,7 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
     uint32_t tag = 0;
-    uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : m->rounds - 1;
+    uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : rounds - 1;
     for (uint64_t ci = ch0; ci < ch1; ci++) {
         uint64_t row0 = s.m0 + ci * m->m1, rows = min64(m->m1, s.m0 + s.mc - row0);
         for (uint64_t r = r_first; r <= r_last; r++) {
@@ -569,8 +621,9 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
              * first round's at its own start). */
             bool ws = m->order == CS_CIM_WS;
             bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
-            if (writes && here && !(m->double_buffer && r > 0))
-                emit_writes(x, ss, &s, r, 0);
+            int64_t used_by = !ws && m->rounds > 1 ? (int64_t)ci : -1;
+            if (here && !(m->double_buffer && r > 0))
+                emit_writes(x, ss, &s, r, 0, used_by);
             uint64_t k0, kn;
             round_k_range(&x->m, &s, r, &k0, &kn);
             if (!m->from_global) {
@@ -579,8 +632,8 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
                 emit_all_warps(ss, CS_OP_BAR, 0);
             }
             tag++;
-            if (writes && here && m->double_buffer && r + 1 < m->rounds)
-                emit_writes(x, ss, &s, r + 1, 0); /* overlaps this round's compute */
+            if (here && m->double_buffer && r + 1 < rounds)
+                emit_writes(x, ss, &s, r + 1, 0, used_by); /* overlaps this round's compute */
             /* MACs (the copies split the chunk's rows), then the read-outs: a warp issues all
              * its macros' work before it waits on any of them */
             uint64_t per_copy = cdiv(rows, m->dup);
@@ -607,6 +660,7 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
                         }
                         cs_op o = op0(CS_OP_CIM_MAC, mac % WARPS);
                         o.x = mac;
+                        o.seq = tile_seq(x, &s, r, used_by);
                         o.dtype = (uint8_t)x->lay.dtype;
                         o.rows = (uint32_t)rr;
                         o.row_bytes = (uint32_t)tkn;
@@ -753,7 +807,7 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
                 o.stride = (uint32_t)tn_n;
                 o.local = (uint32_t)((tag % 2) * buf_bytes + (tk0 - ka0) * x->eb);
                 o.tag = (uint32_t)((kz0 + kzn - ka0) * x->eb); /* staging pitch */
-                o.addr = r / sets_of(m); /* the tile sequence number the slice must hold */
+                o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
                 emit(ss, &o);
             }
             emit_all_warps(ss, CS_OP_BAR, 0);
@@ -801,7 +855,7 @@ static bool build_l2_slice(gen *x, uint32_t slice, stream_st *ss)
                 o.rows = (uint32_t)nn;
                 o.row_bytes = (uint32_t)(kn * x->eb);
                 o.stride = (uint32_t)(kn * x->eb);
-                o.tag = (uint32_t)(r / sets_of(m));
+                o.seq = (uint16_t)(r / sets_of(m));
                 o.local = (uint32_t)uses;
                 if (m->resident && x->repeat > 0)
                     o.flags = CS_OPF_ACCUM; /* resident: only the uses, no data */
@@ -848,14 +902,23 @@ static cs_status gen_next(cs_opsrc *src, uint32_t sidx, cs_op *op, bool *eof, cs
 static void gen_destroy(cs_opsrc *src)
 {
     gen *x = (gen *)src;
-    for (uint32_t i = 0; i < x->base.nstreams; i++)
+    for (uint32_t i = 0; i < x->base.nstreams; i++) {
         cs_free(x->st[i].ops);
+        cs_free(x->st[i].writes);
+    }
     cs_free(x->st);
     cs_free(x->base.streams);
     cs_free(x);
 }
 
 static const cs_opsrc_vt gen_vt = {gen_next, gen_destroy};
+
+uint64_t cs_cim_mapping_macros_used(const cs_cim_mapping *m)
+{
+    uint64_t tiles = m->tiles_n * m->tiles_k;
+    uint64_t sets = m->double_buffer && tiles > m->slots ? 2 : 1;
+    return min64(tiles, m->slots) * sets * m->dup * m->grid_n * m->grid_k * m->grid_m;
+}
 
 cs_status cs_cim_opsrc_create(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g,
                               const cs_cim_mapping *m, const cs_gemm_layout *lay, uint64_t repeat,
@@ -879,8 +942,11 @@ cs_status cs_cim_opsrc_create(const cs_target *t, const cs_cim_target *ct, const
     x->base.nstreams = ns;
     x->base.streams = cs_calloc(ns, sizeof(cs_stream_info));
     x->st = cs_calloc(ns, sizeof *x->st);
-    for (uint32_t i = 0; i < x->nsm; i++)
+    for (uint32_t i = 0; i < x->nsm; i++) {
         x->base.streams[i] = (cs_stream_info){CS_STREAM_SM, i};
+        if (ct->level != CS_CIM_L2)
+            x->st[i].writes = cs_calloc(ct->macros ? ct->macros : 1, sizeof *x->st[i].writes);
+    }
     for (uint32_t i = x->nsm; i < ns; i++)
         x->base.streams[i] = (cs_stream_info){CS_STREAM_CIM, i - x->nsm};
     *out = &x->base;

@@ -56,6 +56,8 @@ typedef struct cs_cim_target {
     uint32_t macros;              /* per controller */
     uint32_t subs;                /* rf: sub-partitions the macros are split over; else 1 */
     uint32_t rp, cp, rh, ch;
+    uint32_t input_bits, weight_bits; /* precisions the primitive computes at */
+    const char *name;             /* the primitive's, for messages */
     double latency_cycles;        /* one CiM operation, SM cycles */
     double write_bytes_per_cycle; /* per macro */
     uint64_t stage_bytes;         /* shared memory per SM for staging inputs (0: none) */
@@ -101,6 +103,8 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
 /* Op streams for execution `repeat` of g (repeats after the first skip the weight writes of a
  * resident mapping). Weight offsets of the l2 level are per-slice byte offsets (the slice
  * keeps its weights in its own DRAM channel); other addresses come from lay. */
+/* Macros the mapping ever writes a tile into, over the GPU (two sets when double-buffered). */
+uint64_t cs_cim_mapping_macros_used(const cs_cim_mapping *m);
 cs_status cs_cim_opsrc_create(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g,
                               const cs_cim_mapping *m, const cs_gemm_layout *lay, uint64_t repeat,
                               cs_opsrc **out, cs_err *err);

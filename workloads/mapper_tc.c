@@ -64,7 +64,7 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_ti
     /* Co-resident CTAs share the SM's tensor cores. */
     double resident = (double)min64(tl->ctas_per_sm, cdiv(ctas, t->sms));
     double t_compute = waves * cta_macs / (rate / resident);
-    double bytes_out = (double)(g->m * g->n) * (tl->split_k > 1 ? 4.0 * 2 * tl->split_k : 1.0);
+    double bytes_out = (double)(g->m * g->n) * (tl->split_k > 1 ? 4.0 * 2 * tl->split_k : (double)elem);
     /* With an L2, DRAM sees the compulsory traffic; without one (bypass), every tile copy. */
     double bytes_l2 = (double)ctas * (double)(tl->cta_m + tl->cta_n) * (double)(nk * tl->cta_k_bytes);
     double bytes_dram = t->l2_bypass ? bytes_l2 + bytes_out

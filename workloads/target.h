@@ -28,6 +28,8 @@ typedef struct cs_target {
     double clock_hz;                 /* SM clock */
     double dram_bytes_per_s;         /* peak */
     double l2_bytes_per_cycle;       /* aggregate L2 data bandwidth */
+    double sm_port_bytes_per_cycle;  /* an SM's crossbar port (0: unlimited) */
+    double slice_port_bytes_per_cycle; /* an L2 slice's crossbar port (0: unlimited) */
     double mem_latency_cycles;       /* unloaded round trip of a DRAM read, SM cycles */
 } cs_target;
 

@@ -18,14 +18,18 @@
  *   MMA         rows=m  row_bytes=n  stride=k  (one warp-level block m x n x k)  dtype
  *   CIM_WRITE   x=macro  addr=global address of the packed weight tile (SM streams) or byte
  *               offset in the slice's weight region (L2 slice controller streams)
- *               rows x row_bytes = weight bytes (stride = pitch)  tag=the tile's sequence
- *               number in its macro; slice streams only: local=number of MAC requests that
- *               will use the tile, flag CS_OPF_ACCUM = the tile is already resident (no data)
+ *               rows x row_bytes = weight bytes (stride = pitch)  seq=the tile's sequence
+ *               number in its macro (mod 2^16)  local=number of CIM_MAC ops that will use the
+ *               tile (the next tile's write waits for them)  tag (SM streams)=the write's
+ *               place among the kernel's writes to that macro (0, 1, ...: the SM applies them
+ *               in that order); flag CS_OPF_ACCUM = the tile is already resident (no data,
+ *               only the uses)
  *   CIM_MAC     x=macro (SM-local; L2 CiM: slice * macros_per_slice + macro)
- *               rows=input rows (M)  row_bytes=K used  stride=N used  dtype
+ *               rows=input rows (M)  row_bytes=K used (elements)  stride=N used  dtype
+ *               seq=the tile sequence number the macro must hold (it waits for that tile)
  *               flag CS_OPF_FROM_SMEM: inputs at shared address local, row pitch tag; else
- *               inputs at global address addr, row pitch tag. L2 CiM: addr=the tile sequence
- *               number the macro must hold
+ *               inputs at global address addr, row pitch tag (L2 CiM: staged in shared
+ *               memory at local)
  *   CIM_READ    x=macro  rows x row_bytes = partial sums (4 bytes each) moved from the macro's
  *               output buffer to the register-file accumulators, after the warp's MACs on it
  * The meaning of each field is pinned by docs/trace-format.md.
@@ -73,7 +77,7 @@ typedef struct cs_op {
     uint8_t dtype;  /* cs_dtype (MMA, CIM_MAC), else 0 */
     uint16_t warp;  /* issuing warp within its CTA; 0 for CTA_BEGIN/END and CiM streams */
     uint16_t flags; /* CS_OPF_* */
-    uint16_t pad;   /* zero */
+    uint16_t seq;   /* CiM tile sequence number (CIM_WRITE, CIM_MAC), else 0 */
     uint32_t tag;   /* async-copy group, barrier id */
     uint32_t x;     /* CTA id, macro index */
     uint64_t addr;  /* global byte address */

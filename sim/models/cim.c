@@ -35,11 +35,17 @@ static const cs_cfg_key prim_keys[] = {
              "energy of one weight write of ch bytes"),
     CS_CFG_K(cs_cim_prim, technology_nm, "technology_nm", CS_CFG_FLOAT, false, "45", 7, 180, "nm",
              "node of the energy figures (scaled to the energy table's node)"),
-    CS_CFG_K(cs_cim_prim, input_bits, "input_bits", CS_CFG_INT, false, "8", 1, 64, "bits", "input precision"),
-    CS_CFG_K(cs_cim_prim, weight_bits, "weight_bits", CS_CFG_INT, false, "8", 1, 64, "bits", "weight precision"),
-    CS_CFG_K(cs_cim_prim, output_bits, "output_bits", CS_CFG_INT, false, "8", 1, 64, "bits", "output precision"),
+    CS_CFG_K(cs_cim_prim, input_bits, "input_bits", CS_CFG_INT, false, "8", 1, 64, "bits",
+             "input precision the latency and energies are for; GEMMs with wider inputs are refused "
+             "(bit-slicing is not modelled)"),
+    CS_CFG_K(cs_cim_prim, weight_bits, "weight_bits", CS_CFG_INT, false, "8", 1, 64, "bits",
+             "weight precision of a cell; GEMMs with wider weights are refused"),
+    CS_CFG_K(cs_cim_prim, output_bits, "output_bits", CS_CFG_INT, false, "8", 1, 64, "bits",
+             "output precision of the source macro (informational: partial sums are read out and "
+             "accumulated as 32-bit words)"),
     CS_CFG_K(cs_cim_prim, bit_serial, "bit_serial", CS_CFG_BOOL, false, "false", 1, 0, "",
-             "inputs are applied bit by bit (the latency covers all input bits)"),
+             "inputs are applied bit by bit (informational: the latency already covers all "
+             "input_bits steps)"),
     CS_CFG_K(cs_cim_prim, write_bytes_per_cycle, "write_bytes_per_cycle", CS_CFG_INT, false, "16", 1, 65536,
              "B/cycle", "weight bytes written per host cycle"),
     CS_CFG_K(cs_cim_prim, source, "source", CS_CFG_STRING, false, "", 1, 0, "", "where the figures come from"),
@@ -95,7 +101,6 @@ void cs_cim_prim_free(cs_cim_prim *p)
 
 typedef struct macro {
     cs_ps free_ps;
-    uint64_t tile;
 } macro;
 
 struct cs_cim_group {
@@ -112,8 +117,6 @@ cs_cim_group *cs_cim_group_create(const char *name, const cs_cim_group_params *p
     g->p = *p;
     g->prim = *p->prim;
     g->m = cs_calloc(p->macros, sizeof *g->m);
-    for (uint32_t i = 0; i < p->macros; i++)
-        g->m[i].tile = ~0ull;
     char buf[256];
 #define NAME(s) (snprintf(buf, sizeof buf, "%s.%s", name, s), buf)
     cs_stats_action(st, NAME("mac"), "MACs", "CiM MACs executed (full array width per operation)", &g->c.mac, "cim", "mac");
@@ -194,6 +197,4 @@ cs_ps cs_cim_compute(cs_cim_group *g, uint32_t mi, uint64_t rows, uint64_t k, ui
 }
 
 cs_ps cs_cim_free_at(const cs_cim_group *g, uint32_t mi) { return g->m[mi].free_ps; }
-uint64_t cs_cim_tile(const cs_cim_group *g, uint32_t mi) { return g->m[mi].tile; }
-void cs_cim_set_tile(cs_cim_group *g, uint32_t mi, uint64_t tile) { g->m[mi].tile = tile; }
 const cs_cim_counts *cs_cim_get_counts(const cs_cim_group *g) { return &g->c; }

@@ -91,9 +91,6 @@ cs_ps cs_cim_write(cs_cim_group *g, uint32_t macro, uint64_t bytes, cs_ps now);
 cs_ps cs_cim_compute(cs_cim_group *g, uint32_t macro, uint64_t rows, uint64_t k, uint64_t n, cs_ps now,
                      uint64_t *macs);
 cs_ps cs_cim_free_at(const cs_cim_group *g, uint32_t macro);
-/* Tile the macro holds (as told by the mapper through cs_cim_set_tile; ~0 = none). */
-uint64_t cs_cim_tile(const cs_cim_group *g, uint32_t macro);
-void cs_cim_set_tile(cs_cim_group *g, uint32_t macro, uint64_t tile);
 
 typedef struct cs_cim_counts {
     uint64_t mac, write;            /* actions */

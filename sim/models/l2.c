@@ -228,8 +228,10 @@ static void writeback(cs_l2 *l2, uint64_t key, uint8_t dirty)
 static cs_tag_line *allocate(cs_l2 *l2, uint64_t key)
 {
     cs_tag_line *line = cs_tags_find(l2->tags, key);
-    if (line)
+    if (line) { /* a write or fill to a present line is a use: it becomes the most recent */
+        cs_tags_touch(l2->tags, line);
         return line;
+    }
     line = cs_tags_victim(l2->tags, key);
     if (line->valid) {
         l2->c.evictions++;
@@ -601,7 +603,7 @@ cs_status cs_l2_start_cim(cs_l2 *l2, cs_opsrc *src, uint32_t stream, cs_err *err
                               stream, (unsigned long long)n, l2->cim_macros, cs_op_kind_name(op.kind), op.x);
         cim_macro *m = &l2->cm[op.x];
         CS_GROW(m->q, m->qcap, m->qn + 1);
-        m->q[m->qn++] = (cim_wr){.offset = op.addr, .bytes = (uint64_t)op.rows * op.row_bytes, .seq = op.tag,
+        m->q[m->qn++] = (cim_wr){.offset = op.addr, .bytes = (uint64_t)op.rows * op.row_bytes, .seq = op.seq,
                                  .uses = op.local, .resident = (op.flags & CS_OPF_ACCUM) != 0};
     }
     for (uint32_t i = 0; i < l2->cim_macros; i++)

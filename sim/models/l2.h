@@ -6,8 +6,9 @@
  * returned then, so a slow slice back-pressures the crossbar). A read hit is answered after
  * the hit latency, the data port permitting (bytes_per_cycle); a read miss allocates or joins
  * the line's MSHR and asks DRAM for the missing sectors; when MSHRs (or an MSHR's merge
- * slots) run out, the pipeline stalls until a fill frees one. Writes of whole sectors allocate
- * without fetching (sectors become valid and dirty) and are acknowledged unless no_ack.
+ * slots) run out, the pipeline stalls until a fill frees one. Writes allocate without
+ * fetching (the written sectors become valid and dirty; a partial-sector write counts as a
+ * whole sector) and are acknowledged unless no_ack.
  * REDUCE (atomic add of partial sums) is a read-modify-write: a miss fetches first. Victims
  * with dirty sectors are written back (posted writes). cs_l2_flush writes back every dirty
  * line (the system calls it at the end of a GEMM so the stored bytes reach DRAM).

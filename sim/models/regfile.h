@@ -1,9 +1,10 @@
 /* regfile — the register file of a sub-partition: capacity (occupancy) and port bandwidth.
  *
  * Each sub-partition's register file serves `banks / subpartitions` warp-wide bank accesses
- * (bank_bytes each) per cycle. The SM reserves that bandwidth for the operand traffic of
- * MMAs, for load results and store data; a CiM macro placed in the register file occupies
- * its share of the banks while it computes, so ordinary operand traffic slows down.
+ * (bank_bytes each) per cycle, pooled (no per-bank conflicts). The SM reserves that bandwidth
+ * for the operand and accumulator traffic of MMAs and for CiM read-outs; a CiM macro placed
+ * in the register file occupies its share of the banks while it computes, so ordinary operand
+ * traffic slows down. Load results and store data are counted but reserve no bandwidth.
  * Counted actions (class "rf"): read and write, one per 4-byte register word. The ideal
  * variant (params.ideal) has unlimited port bandwidth: nothing waits for the banks.
  */

@@ -49,6 +49,18 @@ enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMI
 
 /* A CiM op in flight: a weight write (lines landing one by one), a MAC whose inputs come from
  * memory, or a MAC sent to an L2 slice. Indexed by the payload bits of the request tag. */
+/* A local CiM macro as its SM sees it: the tile it holds (sequence number, written or not)
+ * and how many of the announced MACs have yet to use it. A write waits until the previous
+ * tile is used up; a MAC waits until the macro holds its tile (op.seq), written. */
+typedef struct macro_state {
+    uint32_t wr_pending;  /* weight writes not finished */
+    uint32_t mac_pending; /* MACs not finished */
+    uint32_t uses_left;   /* MACs the current tile still has to serve */
+    uint32_t writes;      /* writes started in this kernel (the next must have tag == writes) */
+    uint16_t seq;         /* the current tile's sequence number */
+    bool has_tile;        /* written and not being overwritten */
+} macro_state;
+
 typedef struct cim_job {
     uint32_t warp, macro, lines_left;
     cs_ps t_end;
@@ -110,8 +122,7 @@ struct cs_sm {
     cs_cim_group *cim;
     uint32_t cim_macros;          /* local macros, or macros per slice when remote */
     uint32_t cim_slices;          /* > 0: remote (L2) CiM */
-    uint32_t *wr_pending;         /* per local macro: weight writes not finished */
-    uint32_t *mac_pending;        /* per local macro: MACs not finished */
+    macro_state *ms;              /* per local macro */
     cim_job *jobs;
     size_t njobs, jobs_cap;
     int32_t free_job;
@@ -324,7 +335,7 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
             return *why = "CiM op but no CiM macros at this SM", false;
         if (op->x >= sm->cim_macros)
             return *why = "macro index beyond the SM's macros", false;
-        if (op->kind == CS_OP_CIM_WRITE && (!op->rows || !op->row_bytes))
+        if (op->kind == CS_OP_CIM_WRITE && !(op->flags & CS_OPF_ACCUM) && (!op->rows || !op->row_bytes))
             return *why = "empty weight write", false;
         return true;
     case CS_OP_CIM_MAC:
@@ -538,7 +549,11 @@ static void write_done(void *ctx, void *ptr, uint64_t j)
     (void)ptr;
     cs_sm *sm = ctx;
     cim_job *jb = &sm->jobs[j];
-    sm->wr_pending[jb->macro]--;
+    macro_state *ms = &sm->ms[jb->macro];
+    ms->wr_pending--;
+    ms->has_tile = true;
+    ms->seq = jb->op.seq;
+    ms->uses_left = jb->op.local;
     uint32_t wi = jb->warp;
     job_put(sm, (uint32_t)j);
     cim_op_done(sm, wi);
@@ -549,7 +564,7 @@ static void mac_done(void *ctx, void *ptr, uint64_t arg)
     (void)ptr;
     cs_sm *sm = ctx;
     uint32_t wi = (uint32_t)(arg >> 32), macro = (uint32_t)arg;
-    sm->mac_pending[macro]--;
+    sm->ms[macro].mac_pending--;
     cim_op_done(sm, wi);
 }
 
@@ -580,17 +595,29 @@ static void lsu_push_cim(cs_sm *sm, uint32_t wi, uint32_t cls, uint32_t job, uin
     arm_lsu(sm);
 }
 
+/* A conflict-free stream of bytes through the shared-memory banks (CiM inputs, fills). */
+static cs_ps smem_stream(cs_sm *sm, cs_ps now, uint64_t bytes, bool write)
+{
+    uint64_t w = cs_smem_width_bytes(sm->smem);
+    return cs_smem_access(sm->smem, now, (uint32_t)((bytes + w - 1) / w), bytes, write);
+}
+
 static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
 {
     warp *w = &sm->warps[wi];
     if (op->kind == CS_OP_CIM_READ) {
-        if (sm->mac_pending[op->x])
+        if (sm->ms[op->x].mac_pending)
             return block(w, B_CIM);
+        if (op->flags & CS_OPF_TO_SMEM) { /* partial sums written to shared memory at local */
+            cs_ps t = smem_stream(sm, now, (uint64_t)op->rows * op->row_bytes, true);
+            w->ready_at = t > now ? t : now;
+            return true;
+        }
         /* accumulate 4-byte partial sums into the register file (read-modify-write) */
         uint64_t words = (uint64_t)op->rows * op->row_bytes / 4;
         sm->c.rf_read += words;
         sm->c.rf_write += words;
-        uint32_t sp = cs_cim_group_sub(sm->cim, op->x) % (uint32_t)sm->p.subpartitions;
+        uint32_t sp = w->sp; /* into the issuing warp's registers (RF level: the macro's own sub-partition) */
         cs_ps t = cs_sm_rf_occupy(sm, sp, now, (2 * words * 4 + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle);
         w->ready_at = t > now ? t : now;
         return true;
@@ -598,10 +625,22 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     if (sm->lsu_len == sm->lsu_cap && (op->kind == CS_OP_CIM_WRITE || !(op->flags & CS_OPF_FROM_SMEM) || sm->cim_slices))
         return block(w, B_LSU);
     if (op->kind == CS_OP_CIM_WRITE) {
+        macro_state *ms = &sm->ms[op->x];
+        if (ms->wr_pending || ms->mac_pending || ms->uses_left || op->tag != ms->writes)
+            return block(w, B_CIM); /* an earlier tile is still to come or in use */
+        ms->writes++;
+        if (op->flags & CS_OPF_ACCUM) { /* resident: the tile stays, its new uses are announced */
+            ms->seq = op->seq;
+            ms->uses_left = op->local;
+            ms->has_tile = true;
+            wake_cim_waiters(sm);
+            return true;
+        }
         uint32_t j = job_get(sm);
         cim_job *jb = &sm->jobs[j];
         *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1};
-        sm->wr_pending[op->x]++;
+        ms->wr_pending++;
+        ms->has_tile = false;
         lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride);
         w->cim_pending++;
         return true;
@@ -609,30 +648,31 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     /* CIM_MAC */
     if ((op->flags & CS_OPF_FROM_SMEM) && smem_backlogged(sm, w, now))
         return false;
+    uint64_t in_bytes = (uint64_t)op->rows * op->row_bytes * (uint64_t)cs_dtype_bytes(op->dtype); /* K elements */
     if (sm->cim_slices) { /* L2 CiM: read the inputs, send them to the slice */
-        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
-        cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + 127) / 128), bytes, false);
+        cs_ps t = smem_stream(sm, now, in_bytes, false);
         uint32_t j = job_get(sm);
         sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1};
         lsu_push_cim(sm, wi, CLS_CIMREQ, j, 0, 1, 0, 0);
         w->cim_pending++;
         return true;
     }
-    if (sm->wr_pending[op->x])
-        return block(w, B_CIM);
-    sm->mac_pending[op->x]++;
+    macro_state *ms = &sm->ms[op->x];
+    if (ms->wr_pending || !ms->has_tile || ms->seq != op->seq || !ms->uses_left)
+        return block(w, B_CIM); /* not its tile (yet) */
+    ms->uses_left--;
+    ms->mac_pending++;
     w->cim_pending++;
     if (op->flags & CS_OPF_FROM_SMEM) {
-        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
-        cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + 127) / 128), bytes, false);
-        mac_start(sm, wi, op, t);
+        mac_start(sm, wi, op, smem_stream(sm, now, in_bytes, false));
         return true;
     }
-    cs_op in = *op; /* inputs come from memory: rows x k bytes at pitch tag */
+    cs_op in = *op; /* inputs come from memory: rows of K elements at pitch tag */
+    in.row_bytes = (uint32_t)(in_bytes / op->rows);
     in.stride = op->tag;
     uint32_t j = job_get(sm);
     sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1};
-    lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, op->row_bytes, op->tag);
+    lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, in.row_bytes, op->tag);
     return true;
 }
 
@@ -699,7 +739,7 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
     uint64_t per_cycle = (uint64_t)sm->p.lsu_lines_per_cycle, in_cycle = 0;
     for (int budget = 64; budget > 0 && sm->lsu_len; budget--) {
         if (sm->outstanding >= (uint32_t)sm->p.max_outstanding) {
-            sm->c.lsu_stall_cycles++;
+            sm->c.lsu_stalls++;
             return; /* a response re-arms */
         }
         if (!cs_port_can_send(&sm->req_out)) {
@@ -715,11 +755,11 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
             r->src = (uint16_t)sm->index;
             r->dst = (uint16_t)(jb->op.x / sm->cim_macros);
             r->macro = (uint16_t)(jb->op.x % sm->cim_macros);
-            r->seq = (uint32_t)jb->op.addr;
+            r->seq = jb->op.seq;
             r->rows = jb->op.rows;
             r->k = jb->op.row_bytes;
             r->n = jb->op.stride;
-            r->bytes = jb->op.rows * jb->op.row_bytes;
+            r->bytes = jb->op.rows * jb->op.row_bytes * (uint32_t)cs_dtype_bytes(jb->op.dtype);
             r->tag = l->warp | (CLS_CIMREQ << 8) | (l->job << 12);
             cs_ps t = jb->t_end > sm->lsu_slot ? jb->t_end : sm->lsu_slot; /* after the inputs are read */
             r->t_issue = t;
@@ -818,7 +858,7 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
         sm->c.bytes_acked += bytes;
     cs_req_free(sm->pool, r);
     if (cls == CLS_CP) {
-        cs_ps t = cs_smem_access(sm->smem, now, (bytes + CS_LINE_BYTES - 1) / CS_LINE_BYTES, bytes, true);
+        cs_ps t = smem_stream(sm, now, bytes, true);
         group_dec(w, tag);
         if (w->blocked_on == B_CP && groups_upto(w, w->wait_tag) == 0)
             wake(sm, w, t);
@@ -1024,6 +1064,18 @@ static void sm_dump(const void *self, cs_buf *out)
         cs_buf_printf(out, "\n    warp %u: %s%s%s pc %u/%u lds %u mma %u mem %u groups %u", i, states[w->state],
                       w->blocked_on ? " on " : "", reasons[w->blocked_on], w->pc, w->n, w->lds_pending,
                       w->mma_pending, w->mem_pending, w->ngroups);
+        if (w->blocked_on == B_CIM && w->pc < w->n) {
+            const cs_op *op = &w->ops[w->pc];
+            cs_buf_printf(out, " (CTA %d, %s on macro %u, tile %u, write %u)", w->cta, cs_op_kind_name(op->kind),
+                          op->x, (unsigned)op->seq, op->kind == CS_OP_CIM_WRITE ? op->tag : 0);
+        }
+    }
+    for (uint32_t m = 0; m < sm->cim_macros && sm->ms; m++) {
+        const macro_state *ms = &sm->ms[m];
+        if (ms->wr_pending || ms->mac_pending || ms->uses_left || ms->has_tile)
+            cs_buf_printf(out, "\n    macro %u: tile %u%s, %u uses left, %u writes started, %u writes and %u MACs in flight",
+                          m, (unsigned)ms->seq, ms->has_tile ? "" : " (not written)", ms->uses_left, ms->writes,
+                          ms->wr_pending, ms->mac_pending);
     }
 }
 
@@ -1090,8 +1142,8 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     cs_stats_counter(st, NAME("lines_written"), "lines", "line write/reduce requests", &sm->c.lines_written);
     cs_stats_counter(st, NAME("cim_macs_remote"), "MACs", "MACs of the L2 CiM requests this SM sent",
                      &sm->c.cim_macs_remote);
-    cs_stats_counter(st, NAME("lsu_stall_cycles"), "events", "LSU found max_outstanding lines in flight",
-                     &sm->c.lsu_stall_cycles);
+    cs_stats_counter(st, NAME("lsu_stalls"), "stalls", "times the LSU found max_outstanding lines in flight",
+                     &sm->c.lsu_stalls);
     for (int64_t s = 0; s < p->subpartitions; s++) {
         char sub[64];
         snprintf(sub, sizeof sub, "sp%lld.tc_busy_cycles", (long long)s);
@@ -1116,8 +1168,7 @@ void cs_sm_destroy(cs_sm *sm)
     cs_free(sm->ctas);
     cs_free(sm->lsu);
     cs_free(sm->jobs);
-    cs_free(sm->wr_pending);
-    cs_free(sm->mac_pending);
+    cs_free(sm->ms);
     cs_cim_group_destroy(sm->cim);
     cs_smem_destroy(sm->smem);
     cs_component_fini(&sm->base);
@@ -1132,8 +1183,7 @@ void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g)
 {
     sm->cim = g;
     sm->cim_macros = cs_cim_group_macros(g);
-    sm->wr_pending = cs_calloc(sm->cim_macros, sizeof *sm->wr_pending);
-    sm->mac_pending = cs_calloc(sm->cim_macros, sizeof *sm->mac_pending);
+    sm->ms = cs_calloc(sm->cim_macros, sizeof *sm->ms);
 }
 
 void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice)
@@ -1170,6 +1220,8 @@ void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
     sm->status = CS_OK;
     for (uint32_t i = 0; i < CS_SM_CTA_TIMES; i++)
         sm->cta_done[i] = CS_PS_NEVER;
+    for (uint32_t m = 0; m < sm->cim_macros && sm->ms; m++)
+        sm->ms[m].writes = 0; /* a kernel numbers its writes from 0; tiles stay (residency) */
     fetch_ctas(sm);
 }
 

@@ -66,7 +66,7 @@ typedef struct cs_sm_counts {
     uint64_t lines_read, lines_written;
     uint64_t tc_busy_cycles[8];            /* per sub-partition (up to 8) */
     uint64_t cim_macs_remote;              /* MACs of L2 CiM requests this SM issued */
-    uint64_t lsu_stall_cycles;
+    uint64_t lsu_stalls;
 } cs_sm_counts;
 
 /* ---- create / destroy --------------------------------------------------------------------- */

@@ -43,9 +43,6 @@ static const cs_cfg_key smem_keys[] = {
     CS_CFG_K(cs_smem_params, bank_bytes, "bank_bytes", CS_CFG_INT, false, "4", 1, 64, "bytes", "width of one bank"),
     CS_CFG_K(cs_smem_params, latency_cycles, "latency", CS_CFG_INT, false, "29", 1, 10000, "cycles",
              "shared-memory load-to-use latency after the last wavefront"),
-    CS_CFG_K(cs_smem_params, l1_assoc, "l1_assoc", CS_CFG_INT, false, "4", 1, 64, "ways", "L1 data cache associativity"),
-    CS_CFG_K(cs_smem_params, l1_latency_cycles, "l1_latency", CS_CFG_INT, false, "34", 1, 10000, "cycles",
-             "L1 hit load-to-use latency"),
     CS_CFG_K(cs_smem_params, bytes_per_cycle, "bytes_per_cycle", CS_CFG_INT, false, "0", 0, 65536, "B/cycle",
              "bandwidth cap of the bank pipeline for templates whose SRAM is slower than its banks "
              "(0: banks x bank_bytes, the conflict model alone)"),
@@ -218,4 +215,5 @@ cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes,
 
 cs_ps cs_smem_free_at(const cs_smem *s) { return s->free_ps; }
 uint32_t cs_smem_latency_cycles(const cs_smem *s) { return (uint32_t)s->p.latency_cycles; }
+uint32_t cs_smem_width_bytes(const cs_smem *s) { return (uint32_t)(s->p.banks * s->p.bank_bytes); }
 uint64_t cs_smem_busy_cycles(const cs_smem *s) { return s->busy_cycles; }

@@ -35,8 +35,6 @@ typedef struct cs_smem_params {
     int64_t banks;
     int64_t bank_bytes;
     int64_t latency_cycles;     /* shared load to use */
-    int64_t l1_assoc;
-    int64_t l1_latency_cycles;  /* L1 hit to use */
     int64_t bytes_per_cycle;    /* cap on the bank pipeline (0: banks x bank_bytes) */
     bool ideal;                 /* no bank conflicts, no pipeline occupancy: latency only */
 } cs_smem_params;
@@ -66,6 +64,8 @@ cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes,
 cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles);
 cs_ps cs_smem_free_at(const cs_smem *s);
 uint32_t cs_smem_latency_cycles(const cs_smem *s);
+/* Bytes one conflict-free wavefront moves (banks x bank_bytes). */
+uint32_t cs_smem_width_bytes(const cs_smem *s);
 uint64_t cs_smem_busy_cycles(const cs_smem *s);
 
 #endif

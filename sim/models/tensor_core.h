@@ -9,7 +9,8 @@
  * (m*n*k) are counted separately for the end-of-run invariant.
  *
  * The ideal variant (params.ideal) has unlimited throughput: an MMA's result is usable
- * `latency` cycles after it issues, whatever else the unit is doing. Its actions are counted
+ * `latency` cycles after it issues, whatever else the unit is doing (the register file's
+ * operand reads still apply unless it is ideal too). Its actions are counted
  * as usual; the runner then drops the compute bound from its checks.
  */
 #ifndef CS_TENSOR_CORE_H

@@ -167,6 +167,8 @@ cs_target cs_arch_target(const cs_arch *a)
     t.clock_hz = cs_arch_clock_hz(a);
     t.dram_bytes_per_s = cs_arch_dram_bytes_per_s(a);
     t.l2_bytes_per_cycle = (double)(a->l2.slices * a->l2.bytes_per_cycle);
+    t.sm_port_bytes_per_cycle = a->xbar.ideal ? 0 : (double)a->xbar.sm_bytes_per_cycle;
+    t.slice_port_bytes_per_cycle = a->xbar.ideal ? 0 : (double)a->xbar.slice_bytes_per_cycle;
     /* crossbar both ways, L2 pipeline, controller both ways, row miss and burst in DRAM */
     double dram_ns = (double)(a->hbm.timing.tRCD + a->hbm.timing.tCL + a->hbm.burst_length / 2) /
                      ((double)a->hbm.clock_khz * 1e-6);

@@ -288,6 +288,11 @@ cs_status cs_gpu_flush(cs_gpu *g, cs_err *err)
 {
     for (uint32_t j = 0; j < g->nslice; j++)
         cs_l2_flush(g->l2[j]);
+    return cs_gpu_drain(g, err);
+}
+
+cs_status cs_gpu_drain(cs_gpu *g, cs_err *err)
+{
     cs_ps step = 1000000; /* 1 us of simulated time per check */
     for (int i = 0; memory_busy(g); i++) {
         if (cs_engine_next_time(g->eng) == CS_PS_NEVER)
@@ -348,6 +353,7 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->dram_bus_busy_cycles += h->bus_busy_cycles;
     }
     t->flits = cs_xbar_flits(g->xbar);
+    t->noc_bytes = t->flits * (uint64_t)g->a.xbar.flit_bytes;
     t->events = cs_engine_events_run(g->eng);
     t->max_pending = cs_engine_max_pending(g->eng);
     t->cim_macs_useful = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.macs_useful");

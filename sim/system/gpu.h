@@ -35,6 +35,9 @@ const cs_clock *cs_gpu_clock(const cs_gpu *g);
 cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed_ps, cs_err *err);
 /* Writes every dirty L2 line back to DRAM and runs until the memory system is idle. */
 cs_status cs_gpu_flush(cs_gpu *g, cs_err *err);
+/* Runs until the memory system is idle (write-backs of evicted lines still in flight land);
+ * dirty lines stay in the L2. */
+cs_status cs_gpu_drain(cs_gpu *g, cs_err *err);
 /* Checks that nothing is left anywhere: no component busy, no message in flight, every
  * request returned to the pool. CS_INVARIANT with the details otherwise. */
 cs_status cs_gpu_check_idle(cs_gpu *g, cs_err *err);
@@ -52,7 +55,7 @@ typedef struct cs_gpu_totals {
     uint64_t dram_bytes_read, dram_bytes_written, dram_bus_busy_cycles;
     uint64_t smem_read, smem_write, smem_busy_cycles; /* actions: 32-byte units */
     uint64_t rf_read, rf_write;                        /* 4-byte words */
-    uint64_t flits;
+    uint64_t flits, noc_bytes;                         /* crossbar flits, and their bytes */
     uint64_t tc_busy_cycles;
     uint64_t events;          /* engine events run (simulator cost, not a model figure) */
     uint64_t max_pending;     /* largest event-queue size seen */

@@ -142,6 +142,9 @@ cs_cim_target cs_placement_target(const cs_placement *p, const cs_arch *a, const
     ct.cp = (uint32_t)p->prim.cp;
     ct.rh = (uint32_t)p->prim.rh;
     ct.ch = (uint32_t)p->prim.ch;
+    ct.input_bits = (uint32_t)p->prim.input_bits;
+    ct.weight_bits = (uint32_t)p->prim.weight_bits;
+    ct.name = p->prim.name;
     ct.latency_cycles = (double)p->prim.latency_ps * cs_arch_clock_hz(a) * 1e-12;
     ct.write_bytes_per_cycle = (double)p->prim.write_bytes_per_cycle;
     ct.stage_bytes = a->smem.carveout_bytes;

@@ -101,7 +101,7 @@ static void gemm_json(cs_json *j, const cs_gemm_result *g)
     cs_json_ku64(j, "smem_write", t->smem_write * 32);
     cs_json_ku64(j, "rf_read", t->rf_read * 4);
     cs_json_ku64(j, "rf_write", t->rf_write * 4);
-    cs_json_ku64(j, "noc", t->flits * 32);
+    cs_json_ku64(j, "noc", t->noc_bytes);
     cs_json_obj_end(j);
     cs_json_kf64(j, "energy_pj", g->energy.total_pj);
     energy_maps(j, g->energy.breakdown_pj, g->energy.level_pj);

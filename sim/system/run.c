@@ -89,7 +89,7 @@ typedef struct pool {
     size_t *first;     /* task index of each variant's first GEMM */
     atomic_size_t *left; /* GEMMs of each variant still running or queued */
     atomic_size_t next, done;
-    bool progress;
+    cs_run_progress_fn progress;
     pthread_mutex_t lock;
     cs_result **outs;  /* without a callback: each variant's result */
     cs_status *vst;    /* each variant's status */
@@ -197,8 +197,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         cs_cim_mapping_json(&cm, &mj);
         snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
         cs_buf_free(&mj);
-        uint64_t tiles = cm.tiles_n * cm.tiles_k;
-        gr->cim_macros_used = (uint64_t)(tiles < cm.slots ? tiles : cm.slots) * cm.dup * cm.grid_n * cm.grid_k * cm.grid_m;
+        gr->cim_macros_used = cs_cim_mapping_macros_used(&cm);
     } else if (!jb->o->factory) {
         st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)
@@ -239,8 +238,8 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     }
     cs_gpu_totals kt;
     cs_gpu_totals_get(gpu, &kt);
-    if (st == CS_OK && a->run.flush_l2)
-        st = cs_gpu_flush(gpu, err);
+    if (st == CS_OK)
+        st = a->run.flush_l2 ? cs_gpu_flush(gpu, err) : cs_gpu_drain(gpu, err);
     if (st == CS_OK)
         st = cs_gpu_check_idle(gpu, err);
     if (st == CS_OK) {
@@ -283,11 +282,7 @@ static void *worker(void *arg)
         size_t d = atomic_fetch_add(&pl->done, 1) + 1;
         if (pl->progress) {
             pthread_mutex_lock(&pl->lock);
-            fprintf(stderr, "\r\033[K[%zu/%zu] %s%s%s", d, pl->ntasks, jb->w->gemms[i].name,
-                    jb->r->cim ? " on " : "", jb->r->cim ? jb->r->cim->primitive : "");
-            if (d == pl->ntasks)
-                fputc('\n', stderr);
-            fflush(stderr);
+            pl->progress(d, pl->ntasks, jb->w->gemms[i].name, jb->r->cim ? jb->r->cim->primitive : NULL);
             pthread_mutex_unlock(&pl->lock);
         }
         if (atomic_fetch_sub(&pl->left[v], 1) == 1) { /* the variant's last GEMM */
@@ -391,7 +386,7 @@ static cs_status finish(job *jb, cs_result **out, cs_err *err)
 }
 
 /* The pool behind cs_run_many and cs_run_each. */
-static cs_status run_pool(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+static cs_status run_pool(const cs_run_spec *specs, size_t n, int threads, cs_run_progress_fn progress, cs_run_done_fn fn,
                           void *ctx, cs_result **outs, cs_err *err)
 {
     size_t nv = n ? n : 1;
@@ -442,7 +437,7 @@ static cs_status run_pool(const cs_run_spec *specs, size_t n, int threads, bool 
     return st;
 }
 
-cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
+cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, cs_run_progress_fn progress, cs_result **outs,
                       cs_err *err)
 {
     for (size_t v = 0; v < n; v++)
@@ -456,7 +451,7 @@ cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool prog
     return st;
 }
 
-cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, cs_run_progress_fn progress, cs_run_done_fn fn,
                       void *ctx)
 {
     cs_err ignored;

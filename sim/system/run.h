@@ -25,11 +25,15 @@
 typedef cs_status (*cs_src_factory)(void *ctx, size_t gemm, uint64_t repeat, cs_opsrc **out,
                                     cs_err *err);
 
+/* Told after each finished GEMM, one call at a time: done of total, the GEMM's name and the
+ * primitive (NULL for the baseline). The runner prints nothing itself; tools/ does. */
+typedef void (*cs_run_progress_fn)(size_t done, size_t total, const char *gemm, const char *primitive);
+
 typedef struct cs_run_opts {
     int dtype;                /* -1: the architecture's run.dtype */
     int threads;              /* worker threads (<= 0: 1) */
     const char *command;      /* the command line, for provenance */
-    bool progress;            /* one line per finished GEMM on stderr */
+    cs_run_progress_fn progress; /* told of each finished GEMM (NULL: nothing) */
     cs_tc_overrides tc;       /* non-zero fields override the architecture's mapper group */
     cs_src_factory factory;   /* NULL: the tensor-core mapper */
     void *factory_ctx;
@@ -72,14 +76,14 @@ typedef struct cs_run_spec {
     const cs_energy_table *et;
     const cs_run_opts *o;
 } cs_run_spec;
-cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_result **outs,
+cs_status cs_run_many(const cs_run_spec *specs, size_t n, int threads, cs_run_progress_fn progress, cs_result **outs,
                       cs_err *err);
 /* Same pool, but each variant is handed to fn as soon as its last GEMM finishes (completion
  * order; one call at a time, from whichever thread finished it): r is the callee's to destroy
  * (NULL when st != CS_OK, err then holds the variant's messages, freed after the call).
  * Returns the first failing variant's status (in variant order), else CS_OK. */
 typedef void (*cs_run_done_fn)(void *ctx, size_t v, cs_result *r, cs_status st, const cs_err *err);
-cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, bool progress, cs_run_done_fn fn,
+cs_status cs_run_each(const cs_run_spec *specs, size_t n, int threads, cs_run_progress_fn progress, cs_run_done_fn fn,
                       void *ctx);
 
 #endif

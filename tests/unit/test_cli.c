@@ -249,3 +249,18 @@ Test(cli, config_dump_reads_back_to_the_same_hash)
     cr_assert(strstr(dump, h), "the dump of the dump has hash %s", h);
     free(dump);
 }
+
+Test(cli, runs_without_the_final_flush_leave_dirty_lines_in_l2)
+{
+    /* the default writes every dirty line back at the end; without it the outputs stay in the
+     * L2, so DRAM writes fewer bytes, and the run still drains and checks clean */
+    cr_assert_eq(tu_run(dir, "run -w 512,1024,256 -o a.json -q"), 0);
+    cr_assert_eq(tu_run(dir, "run -w 512,1024,256 --set run.flush_l2=false -o b.json -q"), 0);
+    json_t *a = tu_json(dir, "a.json"), *b = tu_json(dir, "b.json");
+    json_t *ga = json_array_get(json_object_get(a, "gemms"), 0), *gb = json_array_get(json_object_get(b, "gemms"), 0);
+    double wa = tu_num(ga, "bytes", "dram_write", NULL), wb = tu_num(gb, "bytes", "dram_write", NULL);
+    cr_assert_eq(wa, 512.0 * 1024, "the flushed run writes the whole 512 KiB output (got %.0f)", wa);
+    cr_assert_lt(wb, wa, "without the flush: %.0f bytes", wb);
+    json_decref(a);
+    json_decref(b);
+}
