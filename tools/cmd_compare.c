@@ -168,6 +168,8 @@ int cs_cmd_compare(int argc, char **argv)
         goto out;
     }
     print_table(stdout, res[0], res + 1, npl);
+    printf("model: cycle-level; the approximations are in docs/model.md section 16 (each variant's "
+           "provenance.model lists those that apply)\n");
     if (o.out) {
         char path[4096];
         snprintf(path, sizeof path, "%s/compare.json", o.out);

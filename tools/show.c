@@ -21,4 +21,6 @@ void cs_show_result(FILE *f, const cs_result *r)
     fprintf(f, "%-24s %6s %6s %6s %12" PRIu64 " %10.2f %8.1f %6.1f %-8s %12.3f %7.3f  %.2f TOPS/W\n", "total", "", "",
             "", r->cycles, r->seconds * 1e6, r->tops, r->peak_tops > 0 ? r->tops / r->peak_tops * 100 : 0, "",
             r->energy_pj * 1e-6, r->macs ? r->energy_pj / (double)r->macs : 0, r->tops_per_w);
+    fprintf(f, "model: cycle-level; %d approximations apply (docs/model.md section 16; provenance.model in the JSON)\n",
+            r->nmodel - 1);
 }

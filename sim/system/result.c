@@ -131,6 +131,11 @@ void cs_result_json(const cs_result *r, cs_json *j)
     cs_json_kstr(j, "energy_table", r->energy_table);
     cs_json_kstr(j, "energy_table_version", r->energy_version);
     cs_json_kstr(j, "cim_source", r->cim_source[0] ? r->cim_source : NULL);
+    cs_json_key(j, "model");
+    cs_json_arr_begin(j);
+    for (int i = 0; i < r->nmodel; i++)
+        cs_json_str(j, r->model[i]);
+    cs_json_arr_end(j);
     cs_json_obj_end(j);
     cs_json_kstr(j, "arch", r->arch);
     cs_json_kstr(j, "workload", r->workload);

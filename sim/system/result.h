@@ -11,7 +11,7 @@
 #include "gpu.h"
 #include "workload.h"
 
-enum { CS_RESULT_STR = 160 };
+enum { CS_RESULT_STR = 160, CS_RESULT_NOTES = 16 };
 
 typedef struct cs_gemm_result {
     cs_gemm gemm;
@@ -42,6 +42,8 @@ typedef struct cs_result {
     char arch[CS_RESULT_STR], arch_source[512], workload[CS_RESULT_STR];
     char command[1024], energy_table[64], energy_version[64], cim_source[512];
     uint64_t config_hash;
+    const char *model[CS_RESULT_NOTES]; /* the approximations that apply (static strings) */
+    int nmodel;
     int dtype;
     double clock_hz, peak_tops, peak_macs_per_cycle, dram_bytes_per_s, l2_bytes_per_cycle;
     double area_mm2;

@@ -300,6 +300,35 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* The approximations of docs/model.md section 16 that apply to a run, as short phrases. */
+static void model_notes(cs_result *r, const cs_arch *a, const cs_placement *pl, const cs_run_opts *o)
+{
+#define NOTE(s) (r->model[r->nmodel++] = (s))
+    NOTE("docs/model.md section 16 lists every approximation; those of this run:");
+    NOTE(a->l2.bypass ? "no L2: every global access goes to DRAM"
+                      : "the L2 is one cache of equal slices (no A100 partitions); no L1 data cache");
+    NOTE("CTAs assigned to SMs statically; only ops take time (no instruction fetch)");
+    NOTE("register file as pooled bandwidth per sub-partition (no operand bank conflicts)");
+    NOTE("partial-sector writes move whole 32-byte sectors");
+    if (a->run.flush_l2)
+        NOTE("the final L2 write-back is counted in bytes and energy, not in cycles");
+    if (a->xbar.ideal || a->smem.ideal || a->tc.ideal || a->rf.ideal || a->l2.ideal || a->hbm.ideal)
+        NOTE("ideal variants in use (arch: *.ideal): their latency alone, no bandwidth limits");
+    if (pl) {
+        NOTE("CiM bank sharing as a reservation of the host's pooled bandwidth");
+        NOTE("CiM at the primitive's listed precision and latency (no bit-slicing)");
+        if (pl->level == CS_CIM_L2)
+            NOTE("L2 CiM: weights in each slice's own DRAM channel, fetched straight into its macros; "
+                 "requests queue without bound per macro");
+        if (pl->sizing == CS_MACROS_ISO_AREA)
+            NOTE("iso-area macro count rounded down per instance of the level");
+        if (!o->factory && o->cim_req.mode != CS_CIM_MAP_WWW)
+            NOTE("CiM mapping chosen by an analytical estimate (the simulation measures it)");
+    }
+    NOTE("energy items quantised to 2^-6 pJ");
+#undef NOTE
+}
+
 /* Fills the result's header (everything but the GEMMs) and the job of one variant. */
 static void prepare(job *jb, const cs_run_spec *sp)
 {
@@ -322,6 +351,7 @@ static void prepare(job *jb, const cs_run_spec *sp)
     snprintf(r->energy_table, sizeof r->energy_table, "%s", cs_energy_table_name(jb->et));
     snprintf(r->energy_version, sizeof r->energy_version, "%s", cs_energy_table_version(jb->et));
     r->config_hash = sp->ad->hash;
+    model_notes(r, a, o->cim, o);
     r->dtype = jb->dtype;
     r->clock_hz = cs_arch_clock_hz(a);
     r->peak_macs_per_cycle = cs_arch_peak_macs_per_cycle(a, jb->dtype);
