@@ -143,7 +143,7 @@ static void has_keys(json_t *o, const char *const *keys, const char *what)
 Test(cli, run_from_any_directory_writes_the_documented_keys)
 {
     /* the default architecture and presets are built in: no source tree needed */
-    cr_assert_eq(tu_run(dir, "run -w 64,512,512 -o r.json -q"), 0);
+    cr_assert_eq(tu_run(dir, "run -w bert-large -o r.json -q -j 2"), 0);
     json_t *r = tu_json(dir, "r.json");
     cr_assert_not_null(r);
     has_keys(r, result_keys, "result");
@@ -155,7 +155,9 @@ Test(cli, run_from_any_directory_writes_the_documented_keys)
     json_t *t = json_object_get(r, "total");
     has_keys(t, total_keys, "total");
     has_keys(json_object_get(t, "energy_breakdown_pj"), breakdown_keys, "total breakdown");
-    cr_assert_eq(tu_num(t, "macs", NULL, NULL), 64.0 * 512 * 512);
+    /* bert-large: 512x1024x1024, 512x512x1024, 512x1024x512, 512x4096x1024, 512x1024x4096 */
+    cr_assert_eq(tu_num(t, "macs", NULL, NULL), 512.0 * (1024 * 1024 + 512 * 1024 + 1024 * 512 + 2 * 4096 * 1024));
+    cr_assert_eq(json_array_size(json_object_get(r, "gemms")), 5);
     json_decref(r);
 }
 
@@ -263,4 +265,39 @@ Test(cli, runs_without_the_final_flush_leave_dirty_lines_in_l2)
     cr_assert_lt(wb, wa, "without the flush: %.0f bytes", wb);
     json_decref(a);
     json_decref(b);
+}
+
+/* Sum of the values of an object of numbers. */
+static double sum_of(json_t *o)
+{
+    double s = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) s += json_number_value(v);
+    return s;
+}
+
+Test(cli, energy_splits_add_up_exactly_at_every_level)
+{
+    const char *runs[] = {"run -w 64,512,512 -o r.json -q", "run -w 1,1024,1024,3 --cim analog6T@smem -o r.json -q",
+                          "run -a www-sm -w 128,256,256 --cim analog6T@rf --macros 1 -o r.json -q"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(tu_run(dir, runs[i]), 0, "%s", runs[i]);
+        json_t *r = tu_json(dir, "r.json");
+        json_t *t = json_object_get(r, "total");
+        double total = tu_num(t, "energy_pj", NULL, NULL), per_gemm = 0;
+        cr_assert_eq(sum_of(json_object_get(t, "energy_breakdown_pj")), total, "%s: total breakdown", runs[i]);
+        cr_assert_eq(sum_of(json_object_get(t, "energy_by_level_pj")), total, "%s: total levels", runs[i]);
+        size_t n;
+        json_t *g;
+        json_array_foreach(json_object_get(r, "gemms"), n, g) {
+            double e = tu_num(g, "energy_pj", NULL, NULL);
+            cr_assert_eq(sum_of(json_object_get(g, "energy_breakdown_pj")), e, "%s: GEMM breakdown", runs[i]);
+            cr_assert_eq(sum_of(json_object_get(g, "energy_by_level_pj")), e, "%s: GEMM levels", runs[i]);
+            per_gemm += e;
+        }
+        cr_assert_eq(per_gemm, total, "%s: GEMMs add up to the total", runs[i]);
+        cr_assert_gt(total, 0);
+        json_decref(r);
+    }
 }
