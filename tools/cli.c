@@ -31,6 +31,27 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
     return 2;
 }
 
+bool cs_cli_is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+int cs_cli_opt_value(int argc, char **argv, int *i, const char *name, const char *shrt, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) == 0 && a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (strcmp(a, name) != 0 && !(shrt && strcmp(a, shrt) == 0))
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[++*i];
+    return 1;
+}
+
 int cs_cli_bad_option(const char *sub, int c, char **argv)
 {
     const char *opt = argv[optind - 1];

@@ -6,6 +6,8 @@
 #ifndef CS_CLI_H
 #define CS_CLI_H
 
+#include <stdbool.h>
+
 #include "err.h"
 
 int cs_cli_main(int argc, char **argv);
@@ -16,6 +18,12 @@ int cs_cli_report(cs_err *err);
 /* One-line usage error: "cimsim SUB: error: MSG (see cimsim SUB --help)"; returns 2. */
 int cs_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "--help" or "-h". */
+bool cs_cli_is_help(const char *arg);
+/* For the subcommands that read argv by hand: matches "--name VALUE", "--name=VALUE" or the
+ * short form (shrt may be NULL) at argv[*i] and advances *i past the value. Returns 1 matched,
+ * 0 not this option, -1 matched but the value is missing. */
+int cs_cli_opt_value(int argc, char **argv, int *i, const char *name, const char *shrt, const char **val);
 /* The usage error for what getopt_long refused (c is '?' or ':', the option is argv[optind - 1];
  * option strings start with ':' so that a missing value is told apart). Returns 2. */
 int cs_cli_bad_option(const char *sub, int c, char **argv);

@@ -66,28 +66,6 @@ static const char usage_import[] =
     "  -o, --output FILE    the table file to write (required; replaced atomically)\n"
     "  --base TABLE         start from this table's entries (45nm, 7nm or a file)\n";
 
-static bool is_help(const char *a)
-{
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
-}
-
-/* "--name VALUE" or "--name=VALUE" (or the short form): 1 matched, 0 not, -1 value missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char *shrt,
-                     const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) == 0 && a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (strcmp(a, name) != 0 && !(shrt && strcmp(a, shrt) == 0))
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 static int load_table(const char *sub, const char *spec, cs_energy_table **t)
 {
@@ -127,7 +105,7 @@ static int cmd_show(int argc, char **argv)
 {
     const char *spec = NULL;
     for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage_show, stdout);
             return 0;
         }
@@ -213,19 +191,19 @@ static int cmd_export(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int m;
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage_export, stdout);
             return 0;
         }
-        if ((m = opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
+        if ((m = cs_cli_opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy export", "%s needs a directory", argv[i]);
             dir = v;
-        } else if ((m = opt_value(argc, argv, &i, "--prefix", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--prefix", NULL, &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy export", "--prefix needs a name");
             prefix = v;
-        } else if ((m = opt_value(argc, argv, &i, "--idle-cycle", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--idle-cycle", NULL, &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy export", "--idle-cycle needs a time");
             cycle = v;
@@ -317,19 +295,19 @@ static int cmd_import(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int m;
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage_import, stdout);
             return 0;
         }
-        if ((m = opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
+        if ((m = cs_cli_opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy import", "%s needs a file", argv[i]);
             out = v;
-        } else if ((m = opt_value(argc, argv, &i, "--map", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--map", NULL, &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy import", "--map needs a file");
             map = v;
-        } else if ((m = opt_value(argc, argv, &i, "--base", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--base", NULL, &v)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error("energy import", "--base needs a table");
             base_spec = v;
@@ -390,7 +368,7 @@ static int cmd_import(int argc, char **argv)
 
 int cs_cmd_energy(int argc, char **argv)
 {
-    if (argc < 2 || is_help(argv[1])) {
+    if (argc < 2 || cs_cli_is_help(argv[1])) {
         fputs(usage_energy, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

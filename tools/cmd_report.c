@@ -39,27 +39,6 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n";
 
-static bool is_help(const char *a)
-{
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
-}
-
-static int opt_value(int argc, char **argv, int *i, const char *name, const char *shrt,
-                     const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) == 0 && a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (strcmp(a, name) != 0 && !(shrt && strcmp(a, shrt) == 0))
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -124,26 +103,26 @@ int cs_cmd_report(int argc, char **argv)
     for (int i = 1; i < argc && rc < 0; i++) {
         const char *v = NULL;
         int m;
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage, stdout);
             rc = 0;
-        } else if ((m = opt_value(argc, argv, &i, "--format", "-f", &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--format", "-f", &v)) != 0) {
             if (m < 0 || !parse_format(v, &opts.format))
                 rc = cs_cli_usage_error("report", "--format: expected text, json, csv, md or tex "
                                         "(got '%s')", m < 0 ? "" : v);
             fmt_name = v;
-        } else if ((m = opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--output", "-o", &v)) != 0) {
             if (m < 0)
                 rc = cs_cli_usage_error("report", "%s needs a file", argv[i]);
             out = v;
-        } else if ((m = opt_value(argc, argv, &i, "--plot", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--plot", NULL, &v)) != 0) {
             if (m < 0)
                 rc = cs_cli_usage_error("report", "--plot needs a file ([KIND:]FILE)");
             else if (nplots == MAX_PLOTS)
                 rc = cs_cli_usage_error("report", "at most %d plots", MAX_PLOTS);
             else
                 plots[nplots++] = v;
-        } else if ((m = opt_value(argc, argv, &i, "--plot-kind", NULL, &v)) != 0) {
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--plot-kind", NULL, &v)) != 0) {
             if (m < 0 || !parse_kind(v, strlen(v), &default_kind))
                 rc = cs_cli_usage_error("report", "--plot-kind: expected breakdown, speedup or "
                                         "roofline (got '%s')", m < 0 ? "" : v);

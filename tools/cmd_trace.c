@@ -64,29 +64,6 @@ static const char usage_import[] =
     "options:\n"
     "  -o, --output FILE.cstr   the trace to write (required; replaced atomically)\n";
 
-static bool is_help(const char *a)
-{
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
-}
-
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past the value. Returns
- * 1 matched, 0 not this option, -1 matched but the value is missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 static bool parse_count(const char *s, uint64_t *out)
 {
@@ -105,7 +82,7 @@ static int one_file(int argc, char **argv, const char *sub, const char *usage, c
 {
     *file = NULL;
     for (int i = 2; i < argc; i++) {
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage, stdout);
             return 0;
         }
@@ -160,14 +137,14 @@ static int cmd_dump(int argc, char **argv)
         uint64_t *dst;
     } opts[] = {{"--sm", &sm}, {"--stream", &stream}, {"--limit", &limit}};
     for (int i = 2; i < argc; i++) {
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage_dump, stdout);
             return 0;
         }
         int m = 0;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && m == 0; k++) {
             const char *val = NULL;
-            m = opt_value(argc, argv, &i, opts[k].name, &val);
+            m = cs_cli_opt_value(argc, argv, &i, opts[k].name, NULL, &val);
             if (m < 0)
                 return cs_cli_usage_error(sub, "option '%s' needs a number", opts[k].name);
             if (m > 0 && (!parse_count(val, opts[k].dst) || *opts[k].dst > INT64_MAX))
@@ -204,12 +181,11 @@ static int cmd_import(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *val = NULL;
         int m;
-        if (is_help(argv[i])) {
+        if (cs_cli_is_help(argv[i])) {
             fputs(usage_import, stdout);
             return 0;
         }
-        if ((m = opt_value(argc, argv, &i, "-o", &val)) != 0 ||
-            (m = opt_value(argc, argv, &i, "--output", &val)) != 0) {
+        if ((m = cs_cli_opt_value(argc, argv, &i, "--output", "-o", &val)) != 0) {
             if (m < 0)
                 return cs_cli_usage_error(sub, "option '%s' needs a file name", argv[i]);
             out = val;
@@ -282,7 +258,7 @@ int cs_cmd_trace(int argc, char **argv)
     if (argc < 2)
         return cs_cli_usage_error("trace", "missing ACTION (record, info, dump, check, import)");
     const char *a = argv[1];
-    if (is_help(a)) {
+    if (cs_cli_is_help(a)) {
         fputs(usage_trace, stdout);
         return 0;
     }

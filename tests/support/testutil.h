@@ -21,6 +21,18 @@ static inline int tu_run(const char *dir, const char *args)
     return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Writes text to dir/name (the test fails if it cannot). */
+static inline int tu_write(const char *dir, const char *name, const char *text)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 /* Whole file as a string (caller frees), or NULL. */
 static inline char *tu_slurp(const char *path)
 {

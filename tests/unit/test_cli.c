@@ -14,12 +14,7 @@ static void teardown(void) { tu_rmdir(dir); }
 
 static void write_file(const char *name, const char *text)
 {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    cr_assert_eq(tu_write(dir, name, text), 0, "%s/%s", dir, name);
 }
 
 static int lines_of(const char *text)

@@ -18,12 +18,7 @@ static const char spec[] =
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    cr_assert_eq(tu_write(dir, name, text), 0, "%s/%s", dir, name);
 }
 
 static bool exists(const char *dir, const char *name)
