@@ -446,6 +446,15 @@ typedef struct stream_st {
     uint32_t *writes;  /* SM streams: writes emitted so far into each local macro */
 } stream_st;
 
+/* One K-slice's part of an L2 work item: slice c's tiles [a, z) of the block, whose inputs
+ * span K from ka0 for kspan elements. */
+typedef struct step {
+    uint32_t c;
+    share sk;
+    uint64_t a, z, ka0, kan, kspan;
+} step;
+enum { L2_STAGES = 8 };
+
 struct gen {
     cs_opsrc base;
     cs_target t;
@@ -458,6 +467,8 @@ struct gen {
     uint32_t nsm;          /* SM streams */
     stream_st *st;
     uint64_t chunks_per_cta;
+    step *steps;           /* scratch for the L2 work items' steps */
+    size_t steps_cap;
 };
 
 static void emit(stream_st *s, const cs_op *op)
@@ -727,6 +738,7 @@ static void l2_item(const gen *x, uint64_t idx, item *it)
     it->nb = rem % m->tiles_n;
 }
 
+
 static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
 {
     const cs_cim_mapping *m = &x->m;
@@ -742,10 +754,14 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     share s0;
     controller_share(&x->g, m, 0, &s0);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s0) * x->eb;
+    /* staging buffers: a ring deep enough that the copies of the next K-slices' inputs are in
+     * flight while one slice's requests go out (2 to L2_STAGES, as shared memory allows) */
+    uint64_t nbuf = buf_bytes ? x->ct.stage_bytes / buf_bytes : 2;
+    nbuf = nbuf < 2 ? 2 : nbuf > L2_STAGES ? L2_STAGES : nbuf;
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
     b.x = (uint32_t)cta;
     b.rows = WARPS;
-    b.row_bytes = (uint32_t)(2 * buf_bytes);
+    b.row_bytes = (uint32_t)(nbuf * buf_bytes);
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
     uint32_t tag = 0;
@@ -763,7 +779,6 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             continue;
         uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
         uint64_t n0 = s.n0 + it.nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
-        bool any = false;
         uint64_t fr = UINT64_MAX, lr = 0; /* rounds holding the block, over its slices */
         for (uint32_t gk = 0; gk < m->grid_k; gk++) {
             uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
@@ -774,46 +789,61 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             fr = f < fr ? f : fr;
             lr = l > lr ? l : lr;
         }
+        /* the item's steps: one per K-slice that holds tiles of this block in round r */
+        CS_GROW(x->steps, x->steps_cap, m->grid_k);
+        step *st = x->steps;
+        uint32_t nst = 0;
         for (uint32_t gk = 0; gk < m->grid_k; gk++) {
             uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
             share sk;
             if (!controller_share(&x->g, m, c, &sk))
                 continue;
-            uint64_t k0, kn;
-            round_k_range(&x->m, &sk, r, &k0, &kn);
             /* tiles of column block nb in round r on slice c */
             uint64_t t0 = it.nb * sk.tk, t1 = t0 + sk.tk;
             uint64_t rt0 = r * m->slots, rt1 = rt0 + m->slots;
             uint64_t a = max64(t0, rt0), z = min64(t1, rt1);
             if (a >= z)
                 continue;
-            uint64_t ka0, kan, kz0, kzn, tn0, tnn;
-            tile_range(m, &sk, a, &tn0, &tnn, &ka0, &kan);
+            uint64_t tn0, tnn, kz0, kzn;
+            step *p = &st[nst++];
+            *p = (step){.c = c, .sk = sk, .a = a, .z = z};
+            tile_range(m, &sk, a, &tn0, &tnn, &p->ka0, &p->kan);
             tile_range(m, &sk, z - 1, &tn0, &tnn, &kz0, &kzn);
-            emit_stage(x, ss, row0, rows, ka0, kz0 + kzn - ka0, tag % 2, tag, buf_bytes);
-            emit_all_warps(ss, CS_OP_CP_WAIT, tag);
+            p->kspan = kz0 + kzn - p->ka0;
+        }
+        /* software-pipelined: the copy of step i + nbuf - 1 is issued before waiting on step i */
+        for (uint32_t i = 0; i < nst && i + 1 < nbuf; i++)
+            emit_stage(x, ss, row0, rows, st[i].ka0, st[i].kspan, (uint32_t)((tag + i) % nbuf), tag + i, buf_bytes);
+        for (uint32_t i = 0; i < nst; i++) {
+            const step *p = &st[i];
+            if (i + nbuf - 1 < nst) {
+                const step *q = &st[i + nbuf - 1];
+                emit_stage(x, ss, row0, rows, q->ka0, q->kspan, (uint32_t)((tag + i + nbuf - 1) % nbuf),
+                           (uint32_t)(tag + i + nbuf - 1), buf_bytes);
+            }
+            emit_all_warps(ss, CS_OP_CP_WAIT, tag + i);
             emit_all_warps(ss, CS_OP_BAR, 0);
-            for (uint64_t t = a; t < z; t++) {
+            for (uint64_t t = p->a; t < p->z; t++) {
                 uint64_t tn_0, tn_n, tk0, tkn;
-                tile_range(m, &sk, t, &tn_0, &tn_n, &tk0, &tkn);
+                tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
                 uint32_t copy = (uint32_t)(it.chunk % m->dup);
-                uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - rt0), copy);
+                uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
                 cs_op o = op0(CS_OP_CIM_MAC, (uint32_t)(t % WARPS));
-                o.x = c * x->ct.macros + mac;
+                o.x = p->c * x->ct.macros + mac;
                 o.dtype = (uint8_t)x->lay.dtype;
                 o.flags = CS_OPF_FROM_SMEM;
                 o.rows = (uint32_t)rows;
                 o.row_bytes = (uint32_t)tkn;
                 o.stride = (uint32_t)tn_n;
-                o.local = (uint32_t)((tag % 2) * buf_bytes + (tk0 - ka0) * x->eb);
-                o.tag = (uint32_t)((kz0 + kzn - ka0) * x->eb); /* staging pitch */
+                o.local = (uint32_t)(((tag + i) % nbuf) * buf_bytes + (tk0 - p->ka0) * x->eb);
+                o.tag = (uint32_t)(p->kspan * x->eb); /* staging pitch */
                 o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
                 emit(ss, &o);
             }
-            emit_all_warps(ss, CS_OP_BAR, 0);
-            tag++;
-            any = true;
+            emit_all_warps(ss, CS_OP_BAR, 0); /* the buffer is free for the copy nbuf - 1 steps on */
         }
+        tag += nst;
+        bool any = nst > 0;
         if (!any)
             continue;
         bool red = m->grid_k > 1 || (fr != lr && m->spill);
@@ -907,6 +937,7 @@ static void gen_destroy(cs_opsrc *src)
         cs_free(x->st[i].writes);
     }
     cs_free(x->st);
+    cs_free(x->steps);
     cs_free(x->base.streams);
     cs_free(x);
 }
