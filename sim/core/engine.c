@@ -1,12 +1,15 @@
 /* engine — the event queue: a timing wheel over the near future, the sorted run of the bucket
- * being drained, and an overflow heap for the far future.
+ * being drained (and a side run beside it), and an overflow heap for the far future.
  *
  * Order is total: (time, key) with key = priority << 56 | sequence. The wheel only sorts
  * coarsely (buckets of BUCKET_PS picoseconds, shorter than any clock period, so a bucket
  * rarely holds more than a few instants); exact order comes from the run, the array a bucket
- * becomes when the cursor reaches it, sorted then. Inserting is O(1) for the near future, and
- * popping is a step along an array, so the cost per event does not grow with the number of
- * pending events the way a single heap's does.
+ * becomes when the cursor reaches it, sorted then (see pour). Entries posted while a bucket is
+ * drained with a time before its end go into the side run, kept sorted as they arrive (their
+ * sequence is the largest yet, so their place is nearly always the end); the next event is
+ * the earlier of the two runs' heads. Inserting is O(1) for the near future, and popping is a
+ * step along an array, so the cost per event does not grow with the number of pending events
+ * the way a single heap's does.
  *
  * Why arrays and not lists: a bucket of the GPU model holds a hundred events or so; walking a
  * linked list of recycled nodes is a chain of cache misses, an array is streamed. An entry is
@@ -16,10 +19,10 @@
  * surfaces).
  *
  * Invariants: every entry in a wheel bucket or the far heap is at or after cur_end; the run
- * holds entries before cur_end, sorted from run_i on; the cursor only moves forward. Entries
- * posted while a bucket is drained with a time before cur_end go into the run at their place
- * (their sequence is the largest yet, so the place is found scanning back from the end, which
- * is nearly always where it is).
+ * and the side run hold entries before cur_end, each sorted from its index on; the cursor
+ * only moves forward; the entries of one instant and priority in a bucket were appended in
+ * sequence order (a far entry moves into the wheel as soon as the horizon covers it, before
+ * any later post can reach its bucket).
  */
 #include "engine.h"
 
@@ -40,11 +43,12 @@ typedef struct entry {
     uint64_t arg;
 } entry;
 
-/* An array of entries with its header in the same block: a wheel bucket (insertion order) or
- * the run (sorted). Blocks circulate through a pool, so only buckets holding entries own one. */
+/* An array of entries: a wheel bucket (insertion order), the run or the side run (sorted).
+ * Arrays circulate through a pool, so only buckets holding entries own one; the count lives in
+ * the wheel's slot, so appending touches the slot and the entry and nothing else. */
 typedef struct vec {
+    entry *a;
     uint32_t n, cap;
-    entry a[];
 } vec;
 
 typedef struct heap {
@@ -52,7 +56,10 @@ typedef struct heap {
     size_t n, cap;
 } heap;
 
-enum { BUCKET_SHIFT = 7, WHEEL = 1 << 15, VEC_MIN = 16 };
+/* 8192 buckets of 128 ps: a horizon of 1 us, beyond every delay the GPU model posts (its
+ * longest, a DRAM round trip under load, is under 0.8 us); the slot array (128 KiB) stays in
+ * the host's L2. Later events wait in the far heap. */
+enum { BUCKET_SHIFT = 7, WHEEL = 1 << 13, VEC_MIN = 16 };
 #define BUCKET_PS ((cs_ps)1 << BUCKET_SHIFT)
 #define HORIZON_PS ((cs_ps)WHEEL << BUCKET_SHIFT)
 
@@ -66,14 +73,15 @@ enum { WATCH_EVERY = 1024 };
 
 struct cs_engine {
     cs_engine_head head; /* must stay first */
-    vec *run;            /* the bucket being drained, sorted, pending from run_i on */
-    vec *side;           /* entries before cur_end posted while draining, sorted, from side_i */
+    vec run;             /* the bucket being drained, sorted, pending from run_i on */
+    vec side;            /* entries before cur_end posted while draining, sorted, from side_i */
+    vec spare;           /* room for sorting the run into */
     uint32_t run_i, side_i;
     heap far;            /* entries at or after cur_start + HORIZON_PS */
-    vec **wheel;         /* WHEEL buckets of BUCKET_PS, NULL when empty */
+    vec *wheel;          /* WHEEL buckets of BUCKET_PS, without an array when empty */
     uint64_t *bits;      /* non-empty buckets */
     cs_ps cur_end;       /* end of the bucket being drained (a multiple of BUCKET_PS) */
-    vec **pool;          /* empty blocks, the most recently used last */
+    vec *pool;           /* empty arrays, the most recently used last */
     size_t npool, pool_cap;
     size_t n, max_n;     /* entries in the queue, all structures together */
     uint64_t seq;
@@ -104,31 +112,45 @@ static inline unsigned lowest_bit(uint64_t x)
 #endif
 }
 
+/* Asks for the cache line at p without waiting for it (a hint; nothing where unsupported).
+ * The run is known in advance: fetching the object of the event a few places ahead (its
+ * cs_event, whose key decides whether it is stale, or the handler's context) overlaps that
+ * cache miss with the events before it. */
+enum { PREFETCH_AHEAD = 4 };
+static inline void prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
 /* ---- blocks ------------------------------------------------------------------------------- */
 
-static vec *vec_get(cs_engine *e)
+/* Makes room for one more entry in v: an array from the pool when it has none, else a
+ * larger one. */
+static void vec_grow(cs_engine *e, vec *v)
 {
-    if (e->npool)
-        return e->pool[--e->npool];
-    vec *v = cs_malloc(sizeof *v + VEC_MIN * sizeof(entry));
-    v->n = 0;
-    v->cap = VEC_MIN;
-    return v;
+    if (!v->a) {
+        if (e->npool) {
+            *v = e->pool[--e->npool];
+        } else {
+            v->a = cs_malloc(VEC_MIN * sizeof *v->a);
+            v->cap = VEC_MIN;
+        }
+        return;
+    }
+    v->cap *= 2;
+    v->a = cs_realloc(v->a, v->cap * sizeof *v->a);
 }
 
+/* Gives v's array back to the pool; v is left empty. */
 static void vec_put(cs_engine *e, vec *v)
 {
-    v->n = 0;
     CS_GROW(e->pool, e->pool_cap, e->npool + 1);
-    e->pool[e->npool++] = v;
-}
-
-static vec *vec_grow(vec *v)
-{
-    uint32_t cap = v->cap * 2;
-    v = cs_realloc(v, sizeof *v + cap * sizeof(entry));
-    v->cap = cap;
-    return v;
+    e->pool[e->npool++] = (vec){v->a, 0, v->cap};
+    *v = (vec){NULL, 0, 0};
 }
 
 cs_engine *cs_engine_create(void)
@@ -136,8 +158,6 @@ cs_engine *cs_engine_create(void)
     cs_engine *e = cs_calloc(1, sizeof *e);
     e->wheel = cs_calloc(WHEEL, sizeof *e->wheel);
     e->bits = cs_calloc(WHEEL / 64, sizeof *e->bits);
-    e->run = vec_get(e);
-    e->side = vec_get(e);
     e->cur_end = BUCKET_PS;
     e->watch_window_ps = 1000000000ULL; /* 1 ms of simulated time */
     e->watch_window_events = 50000000ULL;
@@ -149,15 +169,16 @@ void cs_engine_destroy(cs_engine *e)
     if (!e)
         return;
     for (size_t b = 0; b < WHEEL; b++)
-        cs_free(e->wheel[b]);
+        cs_free(e->wheel[b].a);
     for (size_t i = 0; i < e->npool; i++)
-        cs_free(e->pool[i]);
+        cs_free(e->pool[i].a);
     for (size_t i = 0; i < e->nunits; i++)
         cs_free(e->units[i].name);
     cs_free(e->units);
     cs_free(e->pool);
-    cs_free(e->run);
-    cs_free(e->side);
+    cs_free(e->run.a);
+    cs_free(e->side.a);
+    cs_free(e->spare.a);
     cs_free(e->far.a);
     cs_free(e->wheel);
     cs_free(e->bits);
@@ -209,51 +230,64 @@ static entry heap_pop(heap *h)
 
 /* ---- the wheel and the run ---------------------------------------------------------------- */
 
-static void wheel_put(cs_engine *e, const entry *x)
+/* The place for a new entry at time t in bucket b's array (made room for). */
+static inline entry *wheel_slot(cs_engine *e, cs_ps t)
 {
-    size_t b = (size_t)(x->t >> BUCKET_SHIFT) & (WHEEL - 1);
-    vec *v = e->wheel[b];
-    if (!v) {
-        v = e->wheel[b] = vec_get(e);
-        e->bits[b / 64] |= 1ull << (b % 64);
-    } else if (v->n == v->cap) {
-        v = e->wheel[b] = vec_grow(v);
+    size_t b = (size_t)(t >> BUCKET_SHIFT) & (WHEEL - 1);
+    vec *v = &e->wheel[b];
+    if (v->n == v->cap) {
+        if (!v->a)
+            e->bits[b / 64] |= 1ull << (b % 64);
+        vec_grow(e, v);
     }
-    v->a[v->n++] = *x;
+    return &v->a[v->n++];
 }
 
-/* Puts x (before cur_end) at its place in the side run. It has the largest sequence yet, so
- * it goes after everything of its instant and priority: nearly always at the end. */
-static void side_insert(cs_engine *e, const entry *x)
+/* The place for a new entry (t, key), t before cur_end, in the side run, which stays sorted.
+ * A posted entry has the largest sequence yet, so it goes after everything of its instant and
+ * priority: nearly always at the end. */
+static entry *side_slot(cs_engine *e, cs_ps t, uint64_t key)
 {
-    vec *r = e->side;
+    vec *r = &e->side;
     uint32_t i = e->side_i, j = r->n;
-    if (i > 0 && (i == j || before(x, &r->a[i]))) { /* first: reuse a drained slot */
-        r->a[--e->side_i] = *x;
-        return;
-    }
+    if (i > 0 && (i == j || t < r->a[i].t || (t == r->a[i].t && key < r->a[i].key)))
+        return &r->a[--e->side_i]; /* first: reuse a drained slot */
     if (j == r->cap)
-        r = e->side = vec_grow(r);
-    while (j > i && before(x, &r->a[j - 1])) {
+        vec_grow(e, r);
+    while (j > i && (t < r->a[j - 1].t || (t == r->a[j - 1].t && key < r->a[j - 1].key))) {
         r->a[j] = r->a[j - 1];
         j--;
     }
-    r->a[j] = *x;
     r->n++;
+    return &r->a[j];
 }
 
-static inline void push(cs_engine *e, const entry *x)
+/* Queues an entry. The fields are stored one by one into their place, never built elsewhere
+ * and copied: a copy would read them back wider than they were written, which the processor
+ * cannot forward from its store buffer (a stall per event). */
+static inline void push(cs_engine *e, cs_ps t, uint64_t key, cs_event_fn fn, void *obj, void *ptr,
+                        uint64_t arg)
 {
-    if (x->t >= e->cur_end) {
-        if (x->t < e->cur_end - BUCKET_PS + HORIZON_PS)
-            wheel_put(e, x);
-        else
-            heap_push(&e->far, *x);
+    if (t >= e->cur_end - BUCKET_PS + HORIZON_PS) {
+        heap_push(&e->far, (entry){t, key, fn, obj, ptr, arg});
     } else {
-        side_insert(e, x);
+        entry *x = t >= e->cur_end ? wheel_slot(e, t) : side_slot(e, t, key);
+        x->t = t;
+        x->key = key;
+        x->fn = fn;
+        x->obj = obj;
+        x->ptr = ptr;
+        x->arg = arg;
     }
     if (++e->n > e->max_n)
         e->max_n = e->n;
+}
+
+/* Moves an entry of the far heap into the wheel or the side run. */
+static void unfar(cs_engine *e, const entry *x)
+{
+    entry *to = x->t < e->cur_end ? side_slot(e, x->t, x->key) : wheel_slot(e, x->t);
+    *to = *x;
 }
 
 /* Index of the first non-empty bucket at or after `from` going round the wheel once, or
@@ -271,19 +305,9 @@ static size_t next_bucket(const cs_engine *e, size_t from)
     return WHEEL;
 }
 
-/* Bucket b becomes the run (the drained run's block goes back to the pool), sorted. Its
- * entries are in insertion order, which is nearly sorted already (same instant, ascending
- * sequence), so an insertion sort costs about one comparison per entry. */
-static void pour(cs_engine *e, size_t b)
+static void insertion_sort(entry *a, uint32_t n)
 {
-    vec *v = e->wheel[b];
-    e->wheel[b] = NULL;
-    e->bits[b / 64] &= ~(1ull << (b % 64));
-    vec_put(e, e->run);
-    e->run = v;
-    e->run_i = 0;
-    entry *a = v->a;
-    for (uint32_t k = 1; k < v->n; k++) {
+    for (uint32_t k = 1; k < n; k++) {
         if (!before(&a[k], &a[k - 1]))
             continue;
         entry x = a[k];
@@ -296,8 +320,100 @@ static void pour(cs_engine *e, size_t b)
     }
 }
 
+/* Bucket b becomes the run (the drained run's array goes back to the pool), sorted.
+ *
+ * A bucket holds a few classes (instant, priority) — the events of one clock edge, a couple of
+ * LATE ones among them — and its entries were appended in sequence order, so each class is in
+ * order already: sorting is a stable distribution by class, one pass to count and one to
+ * place. (An insertion sort moves every entry past each earlier entry of a later class: a
+ * LATE event among a hundred is passed a hundred times.) Buckets with many classes take the
+ * insertion sort, and so would a class out of sequence (it cannot happen; checked anyway, as it
+ * costs nothing). */
+enum { MAX_CLASSES = 8 };
+
+typedef struct eclass {
+    cs_ps t;
+    uint64_t prio, last; /* last: the key of its latest entry so far */
+    uint32_t count, at;  /* at: where its next entry goes in the sorted run */
+} eclass;
+
+/* The class of x among cls[0..n) (n when it is new), trying c (the previous entry's) first. */
+static inline uint32_t class_of(const eclass *cls, uint32_t n, uint32_t c, const entry *x)
+{
+    uint64_t prio = x->key >> 56;
+    if (c < n && x->t == cls[c].t && prio == cls[c].prio)
+        return c;
+    for (c = 0; c < n && (x->t != cls[c].t || prio != cls[c].prio); c++)
+        ;
+    return c;
+}
+
+static void pour(cs_engine *e, size_t b)
+{
+    e->bits[b / 64] &= ~(1ull << (b % 64));
+    if (e->run.a)
+        vec_put(e, &e->run);
+    e->run = e->wheel[b];
+    e->wheel[b] = (vec){NULL, 0, 0};
+    e->run_i = 0;
+    entry *a = e->run.a;
+    uint32_t n = e->run.n, ncls = 0, c = 0;
+    eclass cls[MAX_CLASSES];
+    bool sorted = true;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t d = class_of(cls, ncls, c, &a[k]);
+        if (d != c || !ncls)
+            sorted = sorted && (k == 0 || before(&a[k - 1], &a[k]));
+        c = d;
+        if (c == ncls) {
+            if (ncls == MAX_CLASSES) {
+                insertion_sort(a, n);
+                return;
+            }
+            cls[ncls++] = (eclass){a[k].t, a[k].key >> 56, 0, 0, 0};
+        }
+        if (a[k].key < cls[c].last) { /* out of sequence within its class */
+            insertion_sort(a, n);
+            return;
+        }
+        cls[c].last = a[k].key;
+        cls[c].count++;
+    }
+    if (sorted)
+        return;
+    /* Places: classes in (instant, priority) order, each after the ones before it. */
+    uint32_t rank[MAX_CLASSES];
+    for (uint32_t i = 0; i < ncls; i++) {
+        rank[i] = 0;
+        for (uint32_t j = 0; j < ncls; j++)
+            rank[i] += cls[j].t < cls[i].t || (cls[j].t == cls[i].t && cls[j].prio < cls[i].prio);
+    }
+    for (uint32_t i = 0; i < ncls; i++) {
+        cls[i].at = 0;
+        for (uint32_t j = 0; j < ncls; j++)
+            if (rank[j] < rank[i])
+                cls[i].at += cls[j].count;
+    }
+    if (e->spare.cap < n) {
+        cs_free(e->spare.a);
+        e->spare.a = cs_malloc(e->run.cap * sizeof *e->spare.a);
+        e->spare.cap = e->run.cap;
+    }
+    entry *to = e->spare.a;
+    c = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        c = class_of(cls, ncls, c, &a[k]);
+        to[cls[c].at++] = a[k];
+    }
+    e->spare.a = a;
+    e->run.a = to;
+    uint32_t cap = e->spare.cap;
+    e->spare.cap = e->run.cap;
+    e->run.cap = cap;
+}
+
 /* Moves the cursor to the earliest non-empty bucket (wheel or far heap) and makes that bucket
- * the run. Returns false when the whole queue is empty. Only called with the run drained. */
+ * the run. Returns false when the whole queue is empty. Only called with both runs drained. */
 static bool advance(cs_engine *e)
 {
     if (e->n == 0)
@@ -314,19 +430,16 @@ static bool advance(cs_engine *e)
     if (next == t_wheel) {
         pour(e, b);
     } else {
-        e->run->n = 0;
+        e->run.n = 0;
         e->run_i = 0;
     }
-    e->side->n = 0;
+    e->side.n = 0;
     e->side_i = 0;
-    /* Far entries that the new horizon now covers move into the wheel (or into the run). */
+    /* Far entries that the new horizon now covers move into the wheel (or the side run). */
     cs_ps horizon = e->cur_end - BUCKET_PS + HORIZON_PS;
     while (e->far.n && e->far.a[0].t < horizon) {
         entry x = heap_pop(&e->far);
-        if (x.t < e->cur_end)
-            side_insert(e, &x);
-        else
-            wheel_put(e, &x);
+        unfar(e, &x);
     }
     return true;
 }
@@ -336,14 +449,14 @@ static bool advance(cs_engine *e)
 static inline entry *peek(cs_engine *e, bool *from_side)
 {
     for (;;) {
-        bool have_run = e->run_i < e->run->n, have_side = e->side_i < e->side->n;
-        if (have_side && (!have_run || before(&e->side->a[e->side_i], &e->run->a[e->run_i]))) {
+        bool have_run = e->run_i < e->run.n, have_side = e->side_i < e->side.n;
+        if (have_side && (!have_run || before(&e->side.a[e->side_i], &e->run.a[e->run_i]))) {
             *from_side = true;
-            return &e->side->a[e->side_i];
+            return &e->side.a[e->side_i];
         }
         if (have_run) {
             *from_side = false;
-            return &e->run->a[e->run_i];
+            return &e->run.a[e->run_i];
         }
         if (!advance(e))
             return NULL;
@@ -374,8 +487,7 @@ static uint64_t next_key(cs_engine *e, int prio)
 void cs_engine_post(cs_engine *e, cs_ps t, int prio, cs_event_fn fn, void *ctx, void *ptr,
                     uint64_t arg)
 {
-    entry x = {t < e->head.now ? e->head.now : t, next_key(e, prio), fn, ctx, ptr, arg};
-    push(e, &x);
+    push(e, t < e->head.now ? e->head.now : t, next_key(e, prio), fn, ctx, ptr, arg);
 }
 
 void cs_event_init(cs_event *ev, cs_event_fn fn, void *ctx)
@@ -390,8 +502,7 @@ void cs_engine_arm(cs_engine *e, cs_event *ev, cs_ps t, int prio, void *ptr, uin
     ev->ptr = ptr;
     ev->arg = arg;
     ev->key = next_key(e, prio); /* any older entry of this event is now stale */
-    entry x = {t < e->head.now ? e->head.now : t, ev->key, NULL, ev, ptr, arg};
-    push(e, &x);
+    push(e, t < e->head.now ? e->head.now : t, ev->key, NULL, ev, ptr, arg);
 }
 
 void cs_engine_cancel(cs_engine *e, cs_event *ev)
@@ -430,6 +541,8 @@ cs_status cs_engine_run(cs_engine *e, cs_ps until, cs_err *err)
             break;
         entry x = *top; /* the handler may insert into the side run, moving it */
         drop(e, from_side);
+        if (e->run_i + PREFETCH_AHEAD < e->run.n)
+            prefetch(e->run.a[e->run_i + PREFETCH_AHEAD].obj);
         cs_event_fn fn = x.fn;
         void *ctx = x.obj;
         if (!fn) {
@@ -508,17 +621,15 @@ void cs_engine_dump(cs_engine *e, cs_buf *out, int max_events)
 {
     entry *copy = cs_malloc((e->n ? e->n : 1) * sizeof *copy);
     size_t m = 0;
-    memcpy(copy, e->run->a + e->run_i, (e->run->n - e->run_i) * sizeof *copy);
-    m += e->run->n - e->run_i;
-    memcpy(copy + m, e->side->a + e->side_i, (e->side->n - e->side_i) * sizeof *copy);
-    m += e->side->n - e->side_i;
-    memcpy(copy + m, e->far.a, e->far.n * sizeof *copy);
-    m += e->far.n;
+    for (uint32_t i = e->run_i; i < e->run.n; i++)
+        copy[m++] = e->run.a[i];
+    for (uint32_t i = e->side_i; i < e->side.n; i++)
+        copy[m++] = e->side.a[i];
+    for (size_t i = 0; i < e->far.n; i++)
+        copy[m++] = e->far.a[i];
     for (size_t b = 0; b < WHEEL; b++)
-        if (e->wheel[b]) {
-            memcpy(copy + m, e->wheel[b]->a, e->wheel[b]->n * sizeof *copy);
-            m += e->wheel[b]->n;
-        }
+        for (uint32_t i = 0; i < e->wheel[b].n; i++)
+            copy[m++] = e->wheel[b].a[i];
     size_t nlive = 0;
     for (size_t i = 0; i < m; i++)
         nlive += live(&copy[i]);

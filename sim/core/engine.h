@@ -42,14 +42,12 @@ static inline cs_ps cs_clock_ps(const cs_clock *c, uint64_t cycle)
     return (cycle / f) * 1000000000ULL + ((cycle % f) * 1000000000ULL) / f;
 }
 
-/* First cycle whose edge is at or after t. */
+/* First cycle whose edge is at or after t: ceil(t * f / 1e9), computed as q * f + ceil(r * f /
+ * 1e9) with t = q * 1e9 + r, which fits in 64 bits for any t with any clock below 1 THz and
+ * divides only by the constant 1e9 (a multiplication once compiled). */
 static inline uint64_t cs_clock_cycle_at(const cs_clock *c, cs_ps t)
 {
     uint64_t f = c->freq_khz;
-    if (t < UINT64_MAX / f) { /* one division for any realistic time */
-        uint64_t num = t * f;
-        return num / 1000000000ULL + (num % 1000000000ULL != 0);
-    }
     uint64_t q = t / 1000000000ULL, r = t % 1000000000ULL;
     uint64_t num = r * f; /* < 1e9 * f: fits for f < 1.8e10 kHz */
     return q * f + num / 1000000000ULL + (num % 1000000000ULL != 0);
@@ -74,26 +72,83 @@ static inline cs_ps cs_clock_after(const cs_clock *c, cs_ps t, uint64_t cycles)
 }
 
 /* A cursor that remembers the last edge it found, so that a component asking for edges at
- * slowly increasing times (a link, a pipeline) steps from edge to edge without dividing. */
+ * slowly increasing times (a link, a pipeline) steps from edge to edge without dividing: with
+ * 1e9 = step_ps * f + step_rem, edge(n + 1) = edge(n) + step_ps, plus one when the remainder
+ * n * 1e9 mod f, carried along, wraps. Zero-initialise it; it binds to the clock it is first
+ * used with (and re-binds if used with another). */
 typedef struct cs_clock_cursor {
     uint64_t cycle;
     cs_ps edge, next;   /* edge of `cycle` and of cycle + 1 */
+    uint64_t next_rem;  /* internal: (cycle + 1) * 1e9 mod freq_khz */
+    uint64_t freq_khz;  /* internal: the clock stepped with; 0 = seek on every call */
+    uint64_t step_ps, step_rem;
 } cs_clock_cursor;
 
-/* First cycle whose edge is at or after t, with its edge time in *edge_ps. */
+/* Moves the cursor to cycle n (one division). */
+static inline void cs_clock_cursor_seek(const cs_clock *c, cs_clock_cursor *k, uint64_t n)
+{
+    uint64_t f = c->freq_khz;
+    k->cycle = n;
+    if (n + 1 >= UINT64_MAX / 1000000000ULL) { /* beyond 1.8e10 cycles: no stepping */
+        k->edge = cs_clock_ps(c, n);
+        k->next = cs_clock_ps(c, n + 1);
+        k->freq_khz = 0;
+        return;
+    }
+    if (k->freq_khz != f) {
+        k->freq_khz = f;
+        k->step_ps = 1000000000ULL / f;
+        k->step_rem = 1000000000ULL % f;
+    }
+    uint64_t num = (n + 1) * 1000000000ULL;
+    k->next = num / f;
+    k->next_rem = num % f;
+    /* n * 1e9 = (n + 1) * 1e9 - (step_ps * f + step_rem) */
+    k->edge = k->next - k->step_ps - (k->next_rem < k->step_rem);
+}
+
+/* Moves a bound cursor one cycle on. */
+static inline void cs_clock_cursor_step(cs_clock_cursor *k)
+{
+    uint64_t rem = k->next_rem + k->step_rem;
+    bool wrap = rem >= k->freq_khz;
+    k->cycle++;
+    k->edge = k->next;
+    k->next += k->step_ps + wrap;
+    k->next_rem = wrap ? rem - k->freq_khz : rem;
+}
+
+/* First cycle whose edge is at or after t, with its edge time in *edge_ps. Steps when t is a
+ * few cycles ahead of the last answer, seeks (one division) otherwise. */
 static inline uint64_t cs_clock_cursor_at(const cs_clock *c, cs_clock_cursor *k, cs_ps t, cs_ps *edge_ps)
 {
-    if (t > k->edge && t <= k->next) {          /* the next edge */
-        k->cycle++;
-        k->edge = k->next;
-        k->next = cs_clock_ps(c, k->cycle + 1);
-    } else if (t != k->edge || (k->cycle == 0 && k->next == 0)) {
-        k->cycle = cs_clock_cycle_at(c, t);
-        k->edge = cs_clock_ps(c, k->cycle);
-        k->next = cs_clock_ps(c, k->cycle + 1);
+    if (k->freq_khz != c->freq_khz || !k->freq_khz) { /* first use, another clock, far out */
+        cs_clock_cursor_seek(c, k, cs_clock_cycle_at(c, t));
+    } else if (t > k->edge && t - k->edge <= 4 * (k->step_ps + 1)) { /* at most 4 cycles on */
+        do
+            cs_clock_cursor_step(k);
+        while (t > k->edge);
+    } else if (t != k->edge) { /* a longer jump, or back in time */
+        cs_clock_cursor_seek(c, k, cs_clock_cycle_at(c, t));
     }
     *edge_ps = k->edge;
     return k->cycle;
+}
+
+/* Time of the edge `cycles` (>= 1) cycles after the cursor's cycle. */
+static inline cs_ps cs_clock_cursor_after(const cs_clock *c, const cs_clock_cursor *k, uint64_t cycles)
+{
+    if (k->freq_khz != c->freq_khz || !k->freq_khz || cycles > 8)
+        return cs_clock_ps(c, k->cycle + cycles);
+    cs_ps t = k->next;
+    uint64_t rem = k->next_rem;
+    for (uint64_t i = 1; i < cycles; i++) {
+        rem += k->step_rem;
+        bool wrap = rem >= k->freq_khz;
+        t += k->step_ps + wrap;
+        rem = wrap ? rem - k->freq_khz : rem;
+    }
+    return t;
 }
 
 /* ---- events ------------------------------------------------------------------------------- */

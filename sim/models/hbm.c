@@ -67,6 +67,8 @@ typedef struct bank {
  * apart from the banks, one array per field, because planning reads them for every busy bank
  * before every command, in a loop that is then short and free of branches. */
 typedef struct boffers {
+    uint64_t own_key[MAX_BANKS]; /* max(bank_t, its group's bound) << 1 | rank: the key but
+                                    for the channel-wide bounds (see own_key) */
     uint64_t bank_t[MAX_BANKS]; /* the bank's own bound on cmd (moves only when it issues) */
     uint64_t seq[MAX_BANKS];    /* the offering request's age */
     int32_t ent[MAX_BANKS];
@@ -94,48 +96,10 @@ typedef struct pick {
     int32_t ent;
 } pick;
 
+/* Laid out for the host's caches: the state every command reads or writes comes first and
+ * together (a few cache lines), then the per-bank tables, then what is used rarely. */
 struct cs_hbm {
     cs_component base; /* must stay first */
-    cs_hbm_params p;
-    cs_addrmap map;
-    uint32_t index;
-    cs_clock clk;
-    cs_req_pool *pool;
-    uint32_t nports;
-    cs_port *in, *out;
-    waitq *waiting; /* per output port: responses refused by the link, in completion order */
-
-    /* timing */
-    uint64_t delay[CMD_KINDS][LVL_COUNT][CMD_KINDS]; /* issued cmd, level -> bound on cmd */
-    uint64_t bl2;                                    /* bus cycles per burst (DDR: BL/2) */
-    uint64_t tCL, tWL, tFAW, tRFC, tREFI, tRP;
-    uint32_t burst_bytes;
-    uint16_t burst_mask[16]; /* sector mask -> burst mask */
-
-    /* banks and channel-wide state */
-    uint32_t nbanks;
-    bank banks[MAX_BANKS];
-    boffers offers;
-    uint64_t stale_mask; /* banks whose offer must be recomputed */
-    uint64_t grp_earliest[MAX_BANKS][CMD_KINDS]; /* bounds on every bank of a group */
-    uint64_t chan_earliest[CMD_KINDS];           /* bounds on every bank */
-    uint64_t busy_mask; /* banks with queued requests */
-    uint64_t open_mask; /* banks with an open row */
-    uint64_t bus_free;  /* first cycle the data bus is free */
-    uint64_t faw[4];    /* cycles of the last four ACTs (ring) */
-    uint32_t faw_n, faw_pos;
-    uint64_t next_cmd;  /* one command per cycle */
-    uint64_t next_ref;  /* cycle the next refresh falls due */
-
-    /* slots */
-    entry *e;
-    size_t ne, cap;
-    int32_t free_head;
-    uint32_t used;
-    uint64_t seq;
-    int32_t done_head, done_tail;
-    backlog_item *backlog;
-    size_t bl_head, bl_n, bl_cap; /* ring */
 
     /* events; the planned command, issued at plan_t (the tick is armed there) */
     cs_event tick_ev;
@@ -143,10 +107,51 @@ struct cs_hbm {
     pick plan;
     uint64_t plan_t;
     uint64_t plan_key, plan_seq; /* its place in the policy's order (see plan) */
-    cs_event done_ev;
+    uint64_t next_cmd;  /* one command per cycle */
+    uint64_t next_ref;  /* cycle the next refresh falls due */
 
-    /* statistics */
+    /* channel-wide state */
+    uint64_t busy_mask;  /* banks with queued requests */
+    uint64_t open_mask;  /* banks with an open row */
+    uint64_t stale_mask; /* banks whose offer must be recomputed */
+    uint64_t bus_free;   /* first cycle the data bus is free */
+    uint64_t chan_earliest[CMD_KINDS]; /* bounds on every bank */
+    uint64_t faw[4];     /* cycles of the last four ACTs (ring) */
+    uint32_t faw_n, faw_pos;
+    uint32_t nbanks;
+    uint64_t bl2;        /* bus cycles per burst (DDR: BL/2) */
+    uint64_t tCL, tWL, tFAW, tRFC, tREFI, tRP;
+    cs_hbm_params p;
+
+    /* slots */
+    entry *e;           /* 64-byte aligned inside e_block: one cache line per slot */
+    uint64_t seq;
+    int32_t done_head, done_tail;
+    cs_event done_ev;
     cs_hbm_counts n;
+
+    /* timing table and per-bank state */
+    uint64_t delay[CMD_KINDS][LVL_COUNT][CMD_KINDS]; /* issued cmd, level -> bound on cmd */
+    boffers offers;
+    uint64_t grp_earliest[MAX_BANKS][CMD_KINDS]; /* bounds on every bank of a group */
+    bank banks[MAX_BANKS];
+
+    /* the rest */
+    void *e_block;
+    size_t ne, cap;
+    int32_t free_head;
+    uint32_t used;
+    backlog_item *backlog;
+    size_t bl_head, bl_n, bl_cap; /* ring */
+    cs_addrmap map;
+    uint32_t index;
+    cs_clock clk;
+    cs_req_pool *pool;
+    uint32_t nports;
+    cs_port *in, *out;
+    waitq *waiting; /* per output port: responses refused by the link, in completion order */
+    uint32_t burst_bytes;
+    uint16_t burst_mask[16]; /* sector mask -> burst mask */
     cs_hist latency;
     cs_gauge occupancy;
 };
@@ -313,11 +318,25 @@ cs_component *cs_hbm_component(cs_hbm *h) { return &h->base; }
 
 /* ---- slots, lists ------------------------------------------------------------------------ */
 
+/* Makes room for cap slots (zeroed beyond the old ones), each on its own cache line. */
+static void slots_reserve(cs_hbm *h, size_t cap)
+{
+    _Static_assert(sizeof(entry) == 64, "a slot fills one cache line");
+    void *block = cs_calloc(cap + 1, sizeof(entry));
+    entry *e = (entry *)(void *)((char *)block + (64 - (uintptr_t)block % 64) % 64);
+    if (h->ne)
+        memcpy(e, h->e, h->ne * sizeof *e);
+    cs_free(h->e_block);
+    h->e_block = block;
+    h->e = e;
+    h->cap = cap;
+}
+
 static int32_t slot_alloc(cs_hbm *h)
 {
     if (h->free_head == NIL) { /* only the ideal variant grows */
         size_t old = h->ne;
-        CS_GROW(h->e, h->cap, old + 1);
+        slots_reserve(h, h->cap ? 2 * h->cap : 8);
         h->ne = h->cap;
         for (size_t i = h->ne; i-- > old;) {
             h->e[i].next = h->free_head;
@@ -473,6 +492,14 @@ static void refresh_catch_up(cs_hbm *h, uint64_t c)
 /* What bank b offers: a row hit (FR-FCFS: the oldest queued hit, unless it would bypass an
  * older miss once too often; FCFS: the oldest request only), else the ACT or PRE its oldest
  * request needs. */
+/* Refreshes bank b's own_key from its offer and its group's bounds. */
+static inline void own_key(cs_hbm *h, uint32_t b)
+{
+    boffers *o = &h->offers;
+    uint64_t t = max64(o->bank_t[b], (&h->grp_earliest[0][0])[o->grp_cmd[b]]);
+    o->own_key[b] = t << 1 | o->rank[b];
+}
+
 static void bank_offer(cs_hbm *h, uint32_t b)
 {
     const bank *bk = &h->banks[b];
@@ -513,6 +540,7 @@ static void bank_offer(cs_hbm *h, uint32_t b)
     o->cmd[b] = (uint8_t)cmd;
     o->grp_cmd[b] = (uint8_t)(bk->group * CMD_KINDS + (uint32_t)cmd);
     o->bank_t[b] = bk->earliest[cmd];
+    own_key(h, b);
 }
 
 /* Per command kind, the bounds every bank shares at or after `from`: channel level, tFAW for
@@ -574,14 +602,42 @@ static void plan(cs_hbm *h, uint64_t from)
     common_bounds(h, from, common);
     for (uint64_t m = h->busy_mask & h->stale_mask; m; m &= m - 1)
         bank_offer(h, (uint32_t)__builtin_ctzll(m));
-    uint32_t best_b = 0;
+    /* The policy's order is (key, age) over the busy banks. Both fit in one 64-bit number once
+     * taken relative to this plan (key - from, which is small, and seq - base, below 2^32),
+     * with the bank index in the low bits: then the winner is the smallest number, found
+     * without a branch per bank (which bank wins is unpredictable) and with a one-step
+     * dependency chain. A pair out of range (never seen: it needs a bound 2^25 cycles out or a
+     * request waiting through 2^32 arrivals) takes the plain loop. */
+    uint64_t from2 = from << 1, base = h->seq > 0xffffffffULL ? h->seq - 0xffffffffULL : 0;
+    uint64_t least = UINT64_MAX, out_of_range = 0;
+    /* A key is max(own_key, the channel-wide bound of its command in the same form): the
+     * rank is a function of the command, so it is the same low bit on both sides. */
+    bool frfcfs = h->p.scheduler == CS_HBM_FRFCFS;
+    uint64_t wide[CMD_KINDS];
+    for (int k = 0; k < CMD_KINDS; k++)
+        wide[k] = common[k] << 1 | (uint64_t)(frfcfs && (k == CMD_ACT || k == CMD_PRE));
+    const boffers *o = &h->offers;
     for (uint64_t m = h->busy_mask; m; m &= m - 1) {
         uint32_t b = (uint32_t)__builtin_ctzll(m);
-        uint64_t key = offer_key(h, b, common), seq = h->offers.seq[b];
-        bool better = key < best_key || (key == best_key && seq < best_seq);
-        best_key = better ? key : best_key;
-        best_seq = better ? seq : best_seq;
-        best_b = better ? b : best_b;
+        uint64_t rel = max64(o->own_key[b], wide[o->cmd[b]]) - from2, seq = o->seq[b];
+        out_of_range |= (uint64_t)((rel >= (1ULL << 26) - 1) | (seq < base));
+        uint64_t v = rel << 38 | (seq - base) << 6 | b;
+        least = v < least ? v : least;
+    }
+    uint32_t best_b = (uint32_t)(least & 63);
+    if (out_of_range) {
+        for (uint64_t m = h->busy_mask; m; m &= m - 1) {
+            uint32_t b = (uint32_t)__builtin_ctzll(m);
+            uint64_t key = offer_key(h, b, common), seq = h->offers.seq[b];
+            if (key < best_key || (key == best_key && seq < best_seq)) {
+                best_key = key;
+                best_seq = seq;
+                best_b = b;
+            }
+        }
+    } else if (least != UINT64_MAX) {
+        best_key = (least >> 38) + from2;
+        best_seq = (least >> 6 & 0xffffffffULL) + base;
     }
     if (best_key != NEVER)
         best = (pick){h->offers.cmd[best_b], best_b, h->offers.ent[best_b]};
@@ -643,9 +699,10 @@ static void column(cs_hbm *h, uint32_t b, int32_t i, uint64_t c)
 static void issue(cs_hbm *h, pick pk, uint64_t c)
 {
     bank *bk = &h->banks[pk.bank];
-    h->stale_mask |= 1ULL << pk.bank;
+    uint64_t bit = 1ULL << pk.bank;
     switch (pk.cmd) {
     case CMD_ACT:
+        h->stale_mask |= bit;
         bk->open_row = h->e[pk.ent].row;
         h->open_mask |= 1ULL << pk.bank;
         h->e[pk.ent].flags |= F_DID_ACT;
@@ -658,6 +715,7 @@ static void issue(cs_hbm *h, pick pk, uint64_t c)
         apply(h, CMD_ACT, pk.bank, c);
         break;
     case CMD_PRE:
+        h->stale_mask |= bit;
         h->open_mask &= ~(1ULL << pk.bank);
         if (pk.ent != NIL)
             h->e[pk.ent].flags |= F_DID_PRE;
@@ -668,15 +726,27 @@ static void issue(cs_hbm *h, pick pk, uint64_t c)
     case CMD_RD:
     case CMD_WR:
         column(h, pk.bank, pk.ent, c);
+        /* With bursts left the request is still the bank's first hit (and started, so no
+         * bypass cap applies): the offer stands, only its bank bound moved. */
+        if (h->e[pk.ent].bursts)
+            h->offers.bank_t[pk.bank] = bk->earliest[pk.cmd];
+        else
+            h->stale_mask |= bit;
         break;
     case CMD_REF:
+        h->stale_mask |= bit;
         h->chan_earliest[CMD_ACT] = max64(h->chan_earliest[CMD_ACT], c + h->tRFC);
         h->next_ref += h->tREFI;
         h->n.ref++;
-        break;
+        return;
     default:
         CS_ASSERT(0);
     }
+    /* The command raised its group's bounds (apply): the group's own keys follow. Stale
+     * offers get theirs when they are recomputed. */
+    uint32_t bpg = (uint32_t)h->p.banks_per_group, first = bk->group * bpg;
+    for (uint32_t j = first; j < first + bpg; j++)
+        own_key(h, j);
 }
 
 static void arm_tick(cs_hbm *h, uint64_t c)
@@ -1069,8 +1139,8 @@ cs_status cs_hbm_create(cs_engine *eng, const char *name, uint32_t index,
     h->free_head = NIL;
     h->done_head = h->done_tail = NIL;
     if (!p->ideal) {
-        h->cap = h->ne = (size_t)p->queue_entries;
-        h->e = cs_calloc(h->cap, sizeof *h->e);
+        slots_reserve(h, (size_t)p->queue_entries);
+        h->ne = h->cap;
         for (size_t i = h->ne; i-- > 0;) {
             h->e[i].next = h->free_head;
             h->free_head = (int32_t)i;
@@ -1092,7 +1162,7 @@ void cs_hbm_destroy(cs_hbm *h)
     cs_free(h->in);
     cs_free(h->out);
     cs_free(h->waiting);
-    cs_free(h->e);
+    cs_free(h->e_block);
     cs_free(h->backlog);
     cs_component_fini(&h->base);
     cs_free(h);

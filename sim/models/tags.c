@@ -1,10 +1,11 @@
-/* tags — sets x ways of lines, plus a compact array of 32-bit key fingerprints.
+/* tags — sets x ways of lines, plus a compact array of 16-bit key fingerprints.
  *
  * Why the fingerprints: a lookup that compared full lines would read every line of the set
  * (16 ways x 16 bytes = four cache lines, and the tag arrays of all slices together do not fit
- * in the host's caches); the fingerprints of a 16-way set fill one cache line, and only a way
- * whose fingerprint matches is read to confirm the key and its valid mask. The fingerprint is a
- * filter, never the answer: the full key decides, so any keys work.
+ * in the host's caches); the fingerprints of a 16-way set fill half a cache line (all slices'
+ * together nearly fit in a host core's L2), and only a way whose fingerprint matches is read to
+ * confirm the key and its valid mask. The fingerprint is a filter, never the answer: the full
+ * key decides, so any keys work.
  *
  * LRU stamps are 32 bits (a line is 16 bytes). When the counter wraps, every set's stamps are
  * renumbered by rank, which keeps the order within each set — the only thing victims compare —
@@ -21,13 +22,13 @@ struct cs_tags {
     bool pow2;
     uint32_t assoc;
     uint32_t stamp;
-    uint32_t *fp;       /* sets * assoc fingerprints, a set's ways together */
+    uint16_t *fp;       /* sets * assoc fingerprints, a set's ways together */
     cs_tag_line *lines; /* sets * assoc */
 };
 
-static inline uint32_t fingerprint(uint64_t key)
+static inline uint16_t fingerprint(uint64_t key)
 {
-    return (uint32_t)key ^ (uint32_t)(key >> 32);
+    return (uint16_t)(key ^ key >> 16 ^ key >> 32 ^ key >> 48);
 }
 
 cs_tags *cs_tags_create(uint64_t lines, uint32_t assoc)
@@ -62,8 +63,8 @@ static inline uint64_t set_base(const cs_tags *t, uint64_t key)
 cs_tag_line *cs_tags_find(cs_tags *t, uint64_t key)
 {
     uint64_t base = set_base(t, key);
-    const uint32_t *fp = &t->fp[base];
-    uint32_t f = fingerprint(key);
+    const uint16_t *fp = &t->fp[base];
+    uint16_t f = fingerprint(key);
     for (uint32_t w = 0; w < t->assoc; w++) {
         if (fp[w] != f)
             continue;
@@ -132,4 +133,9 @@ void cs_tags_foreach(cs_tags *t, cs_tags_visit_fn fn, void *ctx)
 uint64_t cs_tags_lines(const cs_tags *t)
 {
     return t->sets * t->assoc;
+}
+
+void cs_tags__set_stamp(cs_tags *t, uint32_t stamp)
+{
+    t->stamp = stamp;
 }

@@ -40,4 +40,7 @@ typedef void (*cs_tags_visit_fn)(void *ctx, cs_tag_line *line);
 void cs_tags_foreach(cs_tags *t, cs_tags_visit_fn fn, void *ctx);
 uint64_t cs_tags_lines(const cs_tags *t);
 
+/* Internal, for tests: sets the LRU counter, so that a test reaches its wrap quickly. */
+void cs_tags__set_stamp(cs_tags *t, uint32_t stamp);
+
 #endif
