@@ -108,6 +108,7 @@ struct cs_l2 {
     cs_ps tag_free, data_free, stall_since;
     bool stalled;
     mshr *mshrs;
+    uint64_t *mshr_free_bits; /* bit i set = MSHR i free (the lowest free one is taken) */
     int32_t *bucket;
     uint32_t nbuckets, mshr_used;
     cs_l2_counts c;
@@ -246,7 +247,7 @@ static cs_tag_line *allocate(cs_l2 *l2, uint64_t key)
 
 static int32_t mshr_find(cs_l2 *l2, uint64_t key)
 {
-    for (int32_t i = l2->bucket[key % l2->nbuckets]; i >= 0; i = l2->mshrs[i].chain)
+    for (int32_t i = l2->bucket[key & (l2->nbuckets - 1)]; i >= 0; i = l2->mshrs[i].chain)
         if (l2->mshrs[i].key == key)
             return i;
     return -1;
@@ -254,13 +255,15 @@ static int32_t mshr_find(cs_l2 *l2, uint64_t key)
 
 static int32_t mshr_alloc(cs_l2 *l2, uint64_t key, uint64_t addr)
 {
-    for (int32_t i = 0; i < (int32_t)l2->p.mshrs; i++) {
-        mshr *m = &l2->mshrs[i];
-        if (m->used)
+    for (uint32_t w = 0; w * 64 < (uint32_t)l2->p.mshrs; w++) {
+        if (!l2->mshr_free_bits[w])
             continue;
+        int32_t i = (int32_t)(w * 64 + (uint32_t)__builtin_ctzll(l2->mshr_free_bits[w]));
+        l2->mshr_free_bits[w] &= l2->mshr_free_bits[w] - 1;
+        mshr *m = &l2->mshrs[i];
         *m = (mshr){.key = key, .addr = addr, .used = true};
-        m->chain = l2->bucket[key % l2->nbuckets];
-        l2->bucket[key % l2->nbuckets] = i;
+        m->chain = l2->bucket[key & (l2->nbuckets - 1)];
+        l2->bucket[key & (l2->nbuckets - 1)] = i;
         l2->mshr_used++;
         return i;
     }
@@ -270,11 +273,12 @@ static int32_t mshr_alloc(cs_l2 *l2, uint64_t key, uint64_t addr)
 static void mshr_free(cs_l2 *l2, int32_t idx)
 {
     mshr *m = &l2->mshrs[idx];
-    int32_t *link = &l2->bucket[m->key % l2->nbuckets];
+    int32_t *link = &l2->bucket[m->key & (l2->nbuckets - 1)];
     while (*link != idx)
         link = &l2->mshrs[*link].chain;
     *link = m->chain;
     m->used = false;
+    l2->mshr_free_bits[idx / 64] |= 1ull << (idx % 64);
     l2->mshr_used--;
 }
 
@@ -769,6 +773,10 @@ cs_status cs_l2_create(cs_engine *eng, const char *name, uint32_t slice, const c
         uint64_t lines = p->size_bytes / (uint64_t)p->slices / CS_LINE_BYTES;
         l2->tags = cs_tags_create(lines, (uint32_t)p->assoc);
         l2->mshrs = cs_calloc((size_t)p->mshrs, sizeof *l2->mshrs);
+        size_t words = ((size_t)p->mshrs + 63) / 64;
+        l2->mshr_free_bits = cs_calloc(words, sizeof *l2->mshr_free_bits);
+        for (int64_t i = 0; i < p->mshrs; i++)
+            l2->mshr_free_bits[i / 64] |= 1ull << (i % 64);
         l2->nbuckets = 1;
         while (l2->nbuckets < 2 * (uint32_t)p->mshrs)
             l2->nbuckets *= 2;
@@ -815,6 +823,7 @@ void cs_l2_destroy(cs_l2 *l2)
     cs_free(l2->cm);
     cs_cim_group_destroy(l2->cim);
     cs_free(l2->mshrs);
+    cs_free(l2->mshr_free_bits);
     cs_free(l2->bucket);
     cs_component_fini(&l2->base);
     cs_free(l2);

@@ -1017,8 +1017,7 @@ static void issue(void *ctx, void *ptr, uint64_t arg)
     cs_ps now = now_of(sm), next = CS_PS_NEVER;
     int64_t issued = 0;
     uint32_t first = sp->rr; /* the scan starts where the last issue left off; rr moves below */
-    for (uint32_t j = 0; j < per_sp; j++) {
-        uint32_t k = (first + j) % per_sp;
+    for (uint32_t j = 0, k = first; j < per_sp; j++, k = k + 1 == per_sp ? 0 : k + 1) {
         uint32_t wi = k * nsp + s;
         warp *w = &sm->warps[wi];
         if (w->state != W_READY)
@@ -1030,7 +1029,7 @@ static void issue(void *ctx, void *ptr, uint64_t arg)
         }
         if (issued < sm->p.issue_per_cycle && try_issue(sm, wi, now)) {
             issued++;
-            sp->rr = (k + 1) % per_sp;
+            sp->rr = k + 1 == per_sp ? 0 : k + 1;
         }
         if (w->state == W_READY && w->ready_at < next)
             next = w->ready_at > now ? w->ready_at : after(sm, now, 1);

@@ -49,12 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         cs_arch a;
         memset(&a, 0, sizeof a);
-        if (cs_cfg_bind(cfg, "", &cs_arch_schema, &a, &err) != CS_OK)
+        if (cs_cfg_bind(cfg, "", &cs_arch_schema, &a, &err) != CS_OK) {
             require(err.count > 0);
-        cs_buf b;
-        cs_buf_init(&b);
-        cs_cfg_dump(cfg, "", &cs_arch_schema, &a, &b);
-        cs_buf_free(&b);
+        } else { /* as `config dump` does: only a configuration that bound */
+            cs_buf b;
+            cs_buf_init(&b);
+            cs_cfg_dump(cfg, "", &cs_arch_schema, &a, &b);
+            cs_buf_free(&b);
+        }
         cs_cfg_params_free(&cs_arch_schema, &a);
     } else if (mode == 1) {
         cs_cim_prim p;
