@@ -8,6 +8,7 @@
 #include "arch.h"
 #include "cim.h"
 #include "gpu.h"
+#include "kern.h"
 #include "placement.h"
 #include "run.h"
 #include "testutil.h"
@@ -253,66 +254,29 @@ Test(cim, resident_weights_are_written_once_across_repeats, .timeout = 600)
 
 /* A hand-written kernel for the contention test: CTA 0 runs shared-memory loads on 4 warps,
  * CTA 1 runs CiM MACs on one warp, both on SM 0. */
-typedef struct kern {
-    cs_opsrc base;
-    cs_stream_info info;
-    cs_op *ops;
-    size_t n, pos;
-} kern;
-
-static cs_status kern_next(cs_opsrc *src, uint32_t s, cs_op *op, bool *eof, cs_err *err)
-{
-    (void)s;
-    (void)err;
-    kern *k = (kern *)src;
-    *eof = k->pos == k->n;
-    if (!*eof)
-        *op = k->ops[k->pos++];
-    return CS_OK;
-}
-
-static void kern_destroy(cs_opsrc *src)
-{
-    kern *k = (kern *)src;
-    cs_free(k->ops);
-    cs_free(k);
-}
-
-static const cs_opsrc_vt kern_vt = {kern_next, kern_destroy};
-
-static void add(kern *k, cs_op o)
-{
-    k->ops = cs_realloc(k->ops, (k->n + 1) * sizeof o);
-    k->ops[k->n++] = o;
-}
-
 static cs_opsrc *kernel(bool lds, bool cim)
 {
-    kern *k = cs_calloc(1, sizeof *k);
-    k->base.vt = &kern_vt;
-    k->base.nstreams = 1;
-    k->info = (cs_stream_info){CS_STREAM_SM, 0};
-    k->base.streams = &k->info;
+    kern *k = kern_new();
     if (lds) {
-        add(k, (cs_op){.kind = CS_OP_CTA_BEGIN, .x = 0, .rows = 4, .row_bytes = 32768, .stride = 16});
+        kern_add(k, (cs_op){.kind = CS_OP_CTA_BEGIN, .x = 0, .rows = 4, .row_bytes = 32768, .stride = 16});
         for (int i = 0; i < 400; i++)
             for (uint16_t w = 0; w < 4; w++)
-                add(k, (cs_op){.kind = CS_OP_LDS, .warp = w, .local = (uint32_t)(w * 8192), .rows = 64,
+                kern_add(k, (cs_op){.kind = CS_OP_LDS, .warp = w, .local = (uint32_t)(w * 8192), .rows = 64,
                                .row_bytes = 64, .stride = 128});
-        add(k, (cs_op){.kind = CS_OP_CTA_END, .x = 0});
+        kern_add(k, (cs_op){.kind = CS_OP_CTA_END, .x = 0});
     }
     if (cim) {
-        add(k, (cs_op){.kind = CS_OP_CTA_BEGIN, .x = 1, .rows = 1, .row_bytes = 16384, .stride = 16});
+        kern_add(k, (cs_op){.kind = CS_OP_CTA_BEGIN, .x = 1, .rows = 1, .row_bytes = 16384, .stride = 16});
         /* the weights are resident: each macro's tile announces its 60 uses, no data moves */
         for (uint32_t m = 0; m < 4; m++)
-            add(k, (cs_op){.kind = CS_OP_CIM_WRITE, .x = m, .flags = CS_OPF_ACCUM, .local = 60});
+            kern_add(k, (cs_op){.kind = CS_OP_CIM_WRITE, .x = m, .flags = CS_OPF_ACCUM, .local = 60});
         for (int i = 0; i < 60; i++)
             for (uint32_t m = 0; m < 4; m++)
-                add(k, (cs_op){.kind = CS_OP_CIM_MAC, .x = m, .flags = CS_OPF_FROM_SMEM, .local = 0, .rows = 16,
+                kern_add(k, (cs_op){.kind = CS_OP_CIM_MAC, .x = m, .flags = CS_OPF_FROM_SMEM, .local = 0, .rows = 16,
                                .row_bytes = 256, .stride = 16, .tag = 256});
         for (uint32_t m = 0; m < 4; m++)
-            add(k, (cs_op){.kind = CS_OP_CIM_READ, .x = m, .rows = 16, .row_bytes = 64});
-        add(k, (cs_op){.kind = CS_OP_CTA_END, .x = 1});
+            kern_add(k, (cs_op){.kind = CS_OP_CIM_READ, .x = m, .rows = 16, .row_bytes = 64});
+        kern_add(k, (cs_op){.kind = CS_OP_CTA_END, .x = 1});
     }
     k->base.streams = &k->info;
     return &k->base;

@@ -23,6 +23,7 @@
 #include "arch.h"
 #include "engine.h"
 #include "hbm.h"
+#include "kern.h"
 #include "l2.h"
 #include "op.h"
 #include "opsrc.h"
@@ -391,49 +392,6 @@ Test(smem, bytes_per_cycle_caps_the_pipeline)
 /* =============================================================================================
  * One SM driven by a hand-written op stream (tensor core, register file, shared-memory loads)
  * ============================================================================================= */
-
-typedef struct kern {
-    cs_opsrc base;
-    cs_stream_info info;
-    cs_op *ops;
-    size_t n, cap, pos;
-} kern;
-
-static cs_status kern_next(cs_opsrc *src, uint32_t s, cs_op *op, bool *eof, cs_err *err)
-{
-    (void)s;
-    (void)err;
-    kern *k = (kern *)src;
-    *eof = k->pos == k->n;
-    if (!*eof)
-        *op = k->ops[k->pos++];
-    return CS_OK;
-}
-
-static void kern_destroy(cs_opsrc *src)
-{
-    kern *k = (kern *)src;
-    cs_free(k->ops);
-    cs_free(k);
-}
-
-static const cs_opsrc_vt kern_vt = {kern_next, kern_destroy};
-
-static kern *kern_new(void)
-{
-    kern *k = cs_calloc(1, sizeof *k);
-    k->base.vt = &kern_vt;
-    k->base.nstreams = 1;
-    k->info = (cs_stream_info){CS_STREAM_SM, 0};
-    k->base.streams = &k->info;
-    return k;
-}
-
-static void kern_add(kern *k, cs_op o)
-{
-    CS_GROW(k->ops, k->cap, k->n + 1);
-    k->ops[k->n++] = o;
-}
 
 static void cta_begin(kern *k, uint32_t id, uint32_t warps)
 {
