@@ -72,18 +72,20 @@ typedef struct grp {
     uint32_t tag, count;
 } grp;
 
+/* The fields the issue scan reads (state, ready_at) come first, and the groups live outside
+ * the struct (sm->group_store), so the scan touches one cache line per warp. */
 typedef struct warp {
+    int state, blocked_on;
+    cs_ps ready_at;
     int32_t cta;          /* CTA slot, -1 when the warp slot is free */
     uint32_t sp;
     cs_op *ops;
     size_t cap;
     uint32_t n, pc;
     uint32_t lds_pending, mma_pending, mem_pending, cim_pending;
-    grp groups[MAX_GROUPS];
+    grp *groups;          /* MAX_GROUPS entries */
     uint32_t ngroups;
-    int state, blocked_on;
     uint32_t wait_tag;
-    cs_ps ready_at;
 } warp;
 
 typedef struct cta {
@@ -136,6 +138,7 @@ struct cs_sm {
     cs_err err;
     /* residency */
     warp *warps;
+    grp *group_store;
     cta *ctas;
     uint32_t warps_used, ctas_used;
     uint64_t smem_used, regs_used;
@@ -1107,7 +1110,9 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     cs_port_init_out(&sm->req_out, sm, lsu_credit, 0);
     cs_port_init_in(&sm->resp_in, sm, recv_resp, 0);
     sm->warps = cs_calloc((size_t)p->max_warps, sizeof *sm->warps);
+    sm->group_store = cs_calloc((size_t)p->max_warps * MAX_GROUPS, sizeof *sm->group_store);
     for (int64_t i = 0; i < p->max_warps; i++) {
+        sm->warps[i].groups = &sm->group_store[i * MAX_GROUPS];
         sm->warps[i].cta = -1;
         sm->warps[i].sp = (uint32_t)(i % p->subpartitions);
     }
@@ -1164,6 +1169,7 @@ void cs_sm_destroy(cs_sm *sm)
     for (int64_t i = 0; i < sm->p.max_warps; i++)
         cs_free(sm->warps[i].ops);
     cs_free(sm->warps);
+    cs_free(sm->group_store);
     cs_free(sm->ctas);
     cs_free(sm->lsu);
     cs_free(sm->jobs);
