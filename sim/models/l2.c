@@ -458,6 +458,7 @@ static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
         respond(l2, r, cs_engine_now(l2->base.eng) + l2->p.ideal_latency_ps);
         return;
     }
+    cs_tags_prefetch(l2->tags, cs_addrmap_slice_key(l2->map, r->addr));
     push(&l2->inq, r);
     wake_pipeline(l2);
 }

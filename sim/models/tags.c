@@ -60,6 +60,13 @@ static inline uint64_t set_base(const cs_tags *t, uint64_t key)
     return set * t->assoc;
 }
 
+void cs_tags_prefetch(const cs_tags *t, uint64_t key)
+{
+    uint64_t base = set_base(t, key);
+    __builtin_prefetch(&t->fp[base]);
+    __builtin_prefetch(&t->lines[base]);
+}
+
 cs_tag_line *cs_tags_find(cs_tags *t, uint64_t key)
 {
     uint64_t base = set_base(t, key);

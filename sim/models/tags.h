@@ -29,6 +29,8 @@ void cs_tags_destroy(cs_tags *t);
 
 /* The line holding key, or NULL. Does not touch LRU. */
 cs_tag_line *cs_tags_find(cs_tags *t, uint64_t key);
+/* A hint that key will be looked up soon: starts loading its set into the CPU cache. */
+void cs_tags_prefetch(const cs_tags *t, uint64_t key);
 void cs_tags_touch(cs_tags *t, cs_tag_line *line);
 /* The way key would replace in its set (an empty way first). The caller writes back
  * victim->dirty sectors if victim->valid, then calls cs_tags_install. */
