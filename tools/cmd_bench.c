@@ -8,6 +8,7 @@
 #include "cmd_bench.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,8 @@ static int bench_engine(int argc, char **argv)
         char *end;
         *dst = strtoul(optarg, &end, 10);
         if (!*optarg || *end || *dst < 1 || *dst > 100000000)
-            return cs_cli_usage_error("bench engine", "%s: must be a positive integer (got \"%s\")",
-                                      argv[optind - 1], optarg);
+            return cs_cli_usage_error("bench engine", "--%s: must be a positive integer (got \"%s\")",
+                                      c == 'n' ? "nodes" : c == 't' ? "tokens" : c == 'r' ? "runs" : "sim-us", optarg);
     }
     if (optind < argc)
         return cs_cli_usage_error("bench engine", "unexpected argument '%s'", argv[optind]);
@@ -176,23 +177,73 @@ static int bench_engine(int argc, char **argv)
 }
 
 static const char run_usage[] =
-    "usage: cimsim bench run [-a ARCH] [-w WORKLOAD] [options]\n"
+    "usage: cimsim bench run [-a ARCH] [-w WORKLOAD] [--runs R] [options]\n"
     "\n"
-    "Times a whole `run` (one thread unless -j is given) and prints wall_seconds,\n"
-    "simulated_cycles, events, events_per_second and peak_rss_mb.\n"
-    "\noptions:\n" CS_OPTS_HELP;
+    "Times a whole `run` (one thread unless -j is given), R times (default 1), and prints\n"
+    "wall_seconds (the median of the runs, each run's figure too when R > 1), simulated_cycles,\n"
+    "events, events_per_second and peak_rss_mb. Loading the architecture, workload and energy\n"
+    "table is part of each run's time.\n"
+    "\noptions:\n"
+    "      --runs R           repeat the run R times (1 to 1000) and report the median\n" CS_OPTS_HELP;
+
+/* One timed run: loads everything and simulates; *wall is its wall time, *res its result. The
+ * first run prints the workload's name. */
+static int run_once(cs_opts *o, double *wall, cs_result **res, bool first)
+{
+    cs_err err;
+    cs_err_init(&err);
+    cs_arch_doc *ad = NULL;
+    cs_workload *w = NULL;
+    cs_energy_table *et = NULL;
+    int rc = 0;
+    double t0 = now_s();
+    if (cs_opts_load_arch(o, &ad, &err) != CS_OK || cs_opts_load_workload(o, "bert-large", &w, &err) != CS_OK ||
+        cs_opts_load_energy(o, &ad->arch, &et, &err) != CS_OK) {
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    cs_run_opts ro;
+    cs_run_opts_init(&ro);
+    ro.dtype = o->dtype;
+    ro.threads = o->threads > 0 ? o->threads : 1;
+    ro.command = o->command;
+    ro.tc = o->tc;
+    if (cs_run(ad, w, et, &ro, res, &err) != CS_OK) {
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    *wall = now_s() - t0;
+    if (first)
+        printf("workload: %s\n", w->name);
+out:
+    cs_energy_table_destroy(et);
+    cs_workload_destroy(w);
+    cs_arch_doc_destroy(ad);
+    cs_err_free(&err);
+    return rc;
+}
 
 static int bench_run(int argc, char **argv)
 {
-    static const struct option longs[] = {CS_OPTS_LONG, {0, 0, 0, 0}};
+    static const struct option longs[] = {CS_OPTS_LONG, {"runs", required_argument, 0, CS_OPT_FIRST_LOCAL},
+                                          {0, 0, 0, 0}};
     cs_opts o;
     cs_opts_init(&o, "bench run", argc, argv);
+    unsigned long runs = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, CS_OPTS_SHORT, longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(run_usage, stdout);
             return 0;
+        }
+        if (c == CS_OPT_FIRST_LOCAL) {
+            char *end;
+            runs = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || runs < 1 || runs > 1000)
+                return cs_cli_usage_error("bench run", "--runs: must be an integer from 1 to 1000 (got \"%s\")",
+                                          optarg);
+            continue;
         }
         int h = cs_opts_handle(&o, c, optarg);
         if (h == 2)
@@ -202,50 +253,36 @@ static int bench_run(int argc, char **argv)
     }
     if (optind < argc)
         return cs_cli_usage_error("bench run", "unexpected argument '%s'", argv[optind]);
-    cs_err err;
-    cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *w = NULL;
-    cs_energy_table *et = NULL;
+    double *walls = cs_calloc(runs, sizeof *walls);
     cs_result *r = NULL;
     int rc = 0;
-    double t0 = now_s();
-    if (cs_opts_load_arch(&o, &ad, &err) != CS_OK || cs_opts_load_workload(&o, "bert-large", &w, &err) != CS_OK ||
-        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK) {
-        rc = cs_cli_report(&err);
-        goto out;
+    for (unsigned long i = 0; i < runs && !rc; i++) {
+        cs_result_destroy(r);
+        r = NULL;
+        rc = run_once(&o, &walls[i], &r, i == 0);
+        if (!rc && runs > 1)
+            printf("run_%lu_wall_seconds: %.3f\n", i + 1, walls[i]);
     }
-    cs_run_opts ro;
-    cs_run_opts_init(&ro);
-    ro.dtype = o.dtype;
-    ro.threads = o.threads > 0 ? o.threads : 1;
-    ro.command = o.command;
-    ro.tc = o.tc;
-    if (cs_run(ad, w, et, &ro, &r, &err) != CS_OK) {
-        rc = cs_cli_report(&err);
-        goto out;
+    if (!rc) {
+        qsort(walls, runs, sizeof *walls, cmp_double);
+        double wall = walls[runs / 2];
+        printf("threads: %d\n", o.threads > 0 ? o.threads : 1);
+        printf("wall_seconds: %.3f\n", wall);
+        printf("simulated_cycles: %llu\n", (unsigned long long)r->cycles);
+        printf("simulated_seconds: %.9f\n", r->seconds);
+        uint64_t events = 0, pending = 0;
+        for (size_t i = 0; i < r->ngemms; i++) {
+            events += r->gemms[i].tot.events;
+            if (r->gemms[i].tot.max_pending > pending)
+                pending = r->gemms[i].tot.max_pending;
+        }
+        printf("events: %llu\n", (unsigned long long)events);
+        printf("events_per_second: %.0f\n", (double)events / wall);
+        printf("max_pending_events: %llu\n", (unsigned long long)pending);
+        printf("peak_rss_mb: %.1f\n", peak_rss_mb());
     }
-    double wall = now_s() - t0;
-    printf("workload: %s\n", w->name);
-    printf("threads: %d\n", ro.threads);
-    printf("wall_seconds: %.3f\n", wall);
-    printf("simulated_cycles: %llu\n", (unsigned long long)r->cycles);
-    printf("simulated_seconds: %.9f\n", r->seconds);
-    uint64_t events = 0, pending = 0;
-    for (size_t i = 0; i < r->ngemms; i++) {
-        events += r->gemms[i].tot.events;
-        if (r->gemms[i].tot.max_pending > pending)
-            pending = r->gemms[i].tot.max_pending;
-    }
-    printf("events: %llu\n", (unsigned long long)events);
-    printf("events_per_second: %.0f\n", (double)events / wall);
-    printf("max_pending_events: %llu\n", (unsigned long long)pending);
-    printf("peak_rss_mb: %.1f\n", peak_rss_mb());
-out:
     cs_result_destroy(r);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(w);
-    cs_arch_doc_destroy(ad);
+    cs_free(walls);
     return rc;
 }
 

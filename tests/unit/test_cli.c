@@ -76,6 +76,8 @@ Test(cli, usage_errors_are_one_line_and_exit_2)
         {"config describe nosuch", "no group 'nosuch'"},
         {"trace info no-such.cstr", "no-such.cstr"},
         {"report", "RESULT"},
+        {"bench run --runs 0", "--runs: must be an integer from 1 to 1000"},
+        {"bench engine --runs x", "--runs: must be a positive integer"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert_eq(tu_run(dir, cases[i].args), 2, "cimsim %s exits 2", cases[i].args);
@@ -85,6 +87,24 @@ Test(cli, usage_errors_are_one_line_and_exit_2)
         cr_assert_eq(lines_of(err), 1, "cimsim %s: one line: %s", cases[i].args, err);
         free(err);
     }
+}
+
+/* The benchmarks print machine-readable `name: value` lines; with --runs, one per run and the
+ * median. */
+Test(cli, bench_prints_one_figure_per_run_and_the_median)
+{
+    cr_assert_eq(tu_run(dir, "bench run -w 64,64,64 --runs 3"), 0);
+    char *out = tu_file(dir, "stdout.txt");
+    const char *keys[] = {"workload: gemm-64x64x64\n", "run_1_wall_seconds: ", "run_3_wall_seconds: ",
+                          "\nwall_seconds: ", "\nevents: ", "\npeak_rss_mb: "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect(strstr(out, keys[i]), "bench run prints \"%s\": %s", keys[i], out);
+    cr_expect(!strstr(out, "run_4_"), "%s", out);
+    free(out);
+    cr_assert_eq(tu_run(dir, "bench engine --nodes 8 --tokens 2 --runs 3 --sim-us 10"), 0);
+    out = tu_file(dir, "stdout.txt");
+    cr_expect(strstr(out, "run_3_events_per_second: ") && strstr(out, "\nevents_per_second: "), "%s", out);
+    free(out);
 }
 
 Test(cli, bad_workload_files_cite_their_line)
