@@ -197,8 +197,7 @@ static int run_once(cs_opts *o, double *wall, cs_result **res, bool first)
     cs_energy_table *et = NULL;
     int rc = 0;
     double t0 = now_s();
-    if (cs_opts_load_arch(o, &ad, &err) != CS_OK || cs_opts_load_workload(o, "bert-large", &w, &err) != CS_OK ||
-        cs_opts_load_energy(o, &ad->arch, &et, &err) != CS_OK) {
+    if (cs_opts_load_inputs(o, &ad, &w, &et, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }

@@ -131,8 +131,7 @@ int cs_cmd_compare(int argc, char **argv)
     cs_run_spec specs[MAX_LIST * 3 + 1];
     cs_result *res[MAX_LIST * 3 + 1] = {0};
     size_t npl = 0;
-    if (cs_opts_load_arch(&o, &ad, &err) != CS_OK || cs_opts_load_workload(&o, "bert-large", &w, &err) != CS_OK ||
-        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK) {
+    if (cs_opts_load_inputs(&o, &ad, &w, &et, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }

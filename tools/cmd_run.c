@@ -100,8 +100,7 @@ int cs_cmd_run(int argc, char **argv)
     cs_placement pl;
     bool has_pl = false;
     int rc = 0;
-    if (cs_opts_load_arch(&o, &ad, &err) != CS_OK || cs_opts_load_workload(&o, "bert-large", &w, &err) != CS_OK ||
-        cs_opts_load_energy(&o, &ad->arch, &et, &err) != CS_OK ||
+    if (cs_opts_load_inputs(&o, &ad, &w, &et, &err) != CS_OK ||
         cs_opts_load_placement(&o, &ad->arch, &pl, &has_pl, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;

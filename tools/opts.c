@@ -183,6 +183,16 @@ cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_tabl
     return cs_energy_table_load(o->energy ? o->energy : a->energy.table, out, err);
 }
 
+cs_status cs_opts_load_inputs(const cs_opts *o, cs_arch_doc **ad, cs_workload **w, cs_energy_table **et, cs_err *err)
+{
+    cs_status st = cs_opts_load_arch(o, ad, err);
+    if (st == CS_OK)
+        st = cs_opts_load_workload(o, "bert-large", w, err);
+    if (st == CS_OK)
+        st = cs_opts_load_energy(o, &(*ad)->arch, et, err);
+    return st;
+}
+
 cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err)
 {
     *has = false;
