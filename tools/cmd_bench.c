@@ -192,12 +192,10 @@ static int run_once(cs_opts *o, double *wall, cs_result **res, bool first)
 {
     cs_err err;
     cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *w = NULL;
-    cs_energy_table *et = NULL;
+    cs_inputs in = {0};
     int rc = 0;
     double t0 = now_s();
-    if (cs_opts_load_inputs(o, &ad, &w, &et, &err) != CS_OK) {
+    if (cs_inputs_load(o, &in, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
@@ -207,17 +205,15 @@ static int run_once(cs_opts *o, double *wall, cs_result **res, bool first)
     ro.threads = o->threads > 0 ? o->threads : 1;
     ro.command = o->command;
     ro.tc = o->tc;
-    if (cs_run(ad, w, et, &ro, res, &err) != CS_OK) {
+    if (cs_run(in.ad, in.w, in.et, &ro, res, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
     *wall = now_s() - t0;
     if (first)
-        printf("workload: %s\n", w->name);
+        printf("workload: %s\n", in.w->name);
 out:
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(w);
-    cs_arch_doc_destroy(ad);
+    cs_inputs_free(&in);
     cs_err_free(&err);
     return rc;
 }

@@ -122,16 +122,14 @@ int cs_cmd_compare(int argc, char **argv)
 
     cs_err err;
     cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *w = NULL;
-    cs_energy_table *et = NULL;
+    cs_inputs in = {0};
     int rc = 0;
     cs_placement pls[MAX_LIST * 3];
     cs_run_opts ros[MAX_LIST * 3 + 1];
     cs_run_spec specs[MAX_LIST * 3 + 1];
     cs_result *res[MAX_LIST * 3 + 1] = {0};
     size_t npl = 0;
-    if (cs_opts_load_inputs(&o, &ad, &w, &et, &err) != CS_OK) {
+    if (cs_inputs_load(&o, &in, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
@@ -141,7 +139,7 @@ int cs_cmd_compare(int argc, char **argv)
             snprintf(spec, sizeof spec, "%s@%s", prims[pi], levels[li]);
             cs_err e;
             cs_err_init(&e);
-            cs_status st = cs_placement_parse(&ad->arch, spec, o.macros, &pls[npl], &e);
+            cs_status st = cs_placement_parse(&in.ad->arch, spec, o.macros, &pls[npl], &e);
             if (st == CS_INVALID && e.count) { /* sizing leaves no macro: reported, skipped */
                 fprintf(stderr, "cimsim compare: skipping %s: %s\n", spec, e.msg[0]);
                 cs_err_free(&e);
@@ -160,7 +158,7 @@ int cs_cmd_compare(int argc, char **argv)
         ros[v].tc = o.tc;
         ros[v].cim = v ? &pls[v - 1] : NULL;
         ros[v].cim_req = o.cim_req;
-        specs[v] = (cs_run_spec){ad, w, et, &ros[v]};
+        specs[v] = (cs_run_spec){in.ad, in.w, in.et, &ros[v]};
     }
     if (cs_run_many(specs, npl + 1, cs_opts_threads(&o), cs_opts_progress(&o), res, &err) != CS_OK) {
         rc = cs_cli_report(&err);
@@ -197,8 +195,6 @@ out:
         cs_result_destroy(res[v]);
     for (size_t v = 0; v < npl; v++)
         cs_placement_free(&pls[v]);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(w);
-    cs_arch_doc_destroy(ad);
+    cs_inputs_free(&in);
     return rc;
 }

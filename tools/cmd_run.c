@@ -93,15 +93,13 @@ int cs_cmd_run(int argc, char **argv)
     }
     cs_err err;
     cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *w = NULL;
-    cs_energy_table *et = NULL;
+    cs_inputs in = {0};
     cs_result *r = NULL;
     cs_placement pl;
     bool has_pl = false;
     int rc = 0;
-    if (cs_opts_load_inputs(&o, &ad, &w, &et, &err) != CS_OK ||
-        cs_opts_load_placement(&o, &ad->arch, &pl, &has_pl, &err) != CS_OK) {
+    if (cs_inputs_load(&o, &in, &err) != CS_OK ||
+        cs_opts_load_placement(&o, &in.ad->arch, &pl, &has_pl, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
@@ -111,12 +109,12 @@ int cs_cmd_run(int argc, char **argv)
     ro.threads = cs_opts_threads(&o);
     ro.command = o.command;
     ro.progress = cs_opts_progress(&o);
-    tile_bytes(&o, o.dtype >= 0 ? o.dtype : ad->arch.run.dtype);
+    tile_bytes(&o, o.dtype >= 0 ? o.dtype : in.ad->arch.run.dtype);
     ro.tc = o.tc;
     ro.cim = has_pl ? &pl : NULL;
     ro.cim_req = o.cim_req;
     ro.stats_glob = stats_out ? stats_glob : NULL;
-    if (cs_run(ad, w, et, &ro, &r, &err) != CS_OK) {
+    if (cs_run(in.ad, in.w, in.et, &ro, &r, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
@@ -138,8 +136,6 @@ out:
     if (has_pl)
         cs_placement_free(&pl);
     cs_result_destroy(r);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(w);
-    cs_arch_doc_destroy(ad);
+    cs_inputs_free(&in);
     return rc;
 }

@@ -183,14 +183,22 @@ cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_tabl
     return cs_energy_table_load(o->energy ? o->energy : a->energy.table, out, err);
 }
 
-cs_status cs_opts_load_inputs(const cs_opts *o, cs_arch_doc **ad, cs_workload **w, cs_energy_table **et, cs_err *err)
+cs_status cs_inputs_load(const cs_opts *o, cs_inputs *in, cs_err *err)
 {
-    cs_status st = cs_opts_load_arch(o, ad, err);
+    cs_status st = cs_opts_load_arch(o, &in->ad, err);
     if (st == CS_OK)
-        st = cs_opts_load_workload(o, "bert-large", w, err);
+        st = cs_opts_load_workload(o, "bert-large", &in->w, err);
     if (st == CS_OK)
-        st = cs_opts_load_energy(o, &(*ad)->arch, et, err);
+        st = cs_opts_load_energy(o, &in->ad->arch, &in->et, err);
     return st;
+}
+
+void cs_inputs_free(cs_inputs *in)
+{
+    cs_energy_table_destroy(in->et);
+    cs_workload_destroy(in->w);
+    cs_arch_doc_destroy(in->ad);
+    *in = (cs_inputs){0};
 }
 
 cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err)

@@ -91,8 +91,16 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg);
 cs_status cs_opts_load_arch(const cs_opts *o, cs_arch_doc **out, cs_err *err);
 cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload **out, cs_err *err);
 cs_status cs_opts_load_energy(const cs_opts *o, const cs_arch *a, cs_energy_table **out, cs_err *err);
-/* The three above in order (workload default: bert-large); stops at the first that fails. */
-cs_status cs_opts_load_inputs(const cs_opts *o, cs_arch_doc **ad, cs_workload **w, cs_energy_table **et, cs_err *err);
+/* What a simulation needs: the architecture, the workload and the energy table. */
+typedef struct cs_inputs {
+    cs_arch_doc *ad;
+    cs_workload *w;
+    cs_energy_table *et;
+} cs_inputs;
+/* The three loaders above in order into a zeroed *in (workload default: bert-large); stops at
+ * the first that fails. cs_inputs_free releases whatever was loaded. */
+cs_status cs_inputs_load(const cs_opts *o, cs_inputs *in, cs_err *err);
+void cs_inputs_free(cs_inputs *in);
 int cs_opts_threads(const cs_opts *o);
 /* The placement --cim names (CS_OK with *has false when --cim was not given). */
 cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err);

@@ -47,27 +47,25 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
 {
     cs_err err;
     cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *w = NULL;
-    cs_energy_table *et = NULL;
+    cs_inputs in = {0};
     cs_placement pl;
     bool has_pl = false;
     cs_opsrc *src = NULL;
     cs_trace_writer *tw = NULL;
     int rc = 0;
-    if (cs_opts_load_inputs(o, &ad, &w, &et, &err) != CS_OK ||
-        cs_opts_load_placement(o, &ad->arch, &pl, &has_pl, &err) != CS_OK) {
+    if (cs_inputs_load(o, &in, &err) != CS_OK ||
+        cs_opts_load_placement(o, &in.ad->arch, &pl, &has_pl, &err) != CS_OK) {
         rc = cs_cli_report(&err);
         goto out;
     }
     const cs_gemm *g = NULL;
-    if (!gemm_name && w->count > 1) {
-        rc = cs_cli_usage_error("trace record", "the workload has %zu GEMMs: choose one with --gemm NAME", w->count);
+    if (!gemm_name && in.w->count > 1) {
+        rc = cs_cli_usage_error("trace record", "the workload has %zu GEMMs: choose one with --gemm NAME", in.w->count);
         goto out;
     }
-    for (size_t i = 0; i < w->count && !g; i++)
-        if (!gemm_name || strcmp(w->gemms[i].name, gemm_name) == 0)
-            g = &w->gemms[i];
+    for (size_t i = 0; i < in.w->count && !g; i++)
+        if (!gemm_name || strcmp(in.w->gemms[i].name, gemm_name) == 0)
+            g = &in.w->gemms[i];
     if (!g) {
         rc = cs_cli_usage_error("trace record", "no GEMM named '%s' in the workload", gemm_name);
         goto out;
@@ -77,21 +75,21 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
                                 (unsigned long long)g->repeat);
         goto out;
     }
-    int dtype = o->dtype >= 0 ? o->dtype : ad->arch.run.dtype;
+    int dtype = o->dtype >= 0 ? o->dtype : in.ad->arch.run.dtype;
     kvs k = {0};
     put(&k, "gemm.name", "%s", g->name);
     put(&k, "gemm.m", "%" PRIu64, g->m);
     put(&k, "gemm.n", "%" PRIu64, g->n);
     put(&k, "gemm.k", "%" PRIu64, g->k);
     put(&k, "dtype", "%s", cs_dtype_name(dtype));
-    put(&k, "arch.name", "%s", ad->arch.name);
+    put(&k, "arch.name", "%s", in.ad->arch.name);
     cs_gemm_layout lay = cs_run_layout(g, dtype, 0);
     cs_status st;
     if (has_pl) {
         cs_run_cim rc_cim;
-        cs_energy_table *cet = cs_energy_table_clone(et);
-        cs_placement_energy(&pl, &ad->arch, cet);
-        cs_run_cim_setup(&pl, &ad->arch, cet, &rc_cim);
+        cs_energy_table *cet = cs_energy_table_clone(in.et);
+        cs_placement_energy(&pl, &in.ad->arch, cet);
+        cs_run_cim_setup(&pl, &in.ad->arch, cet, &rc_cim);
         cs_cim_mapping cm;
         st = cs_run_cim_mapping(&rc_cim, g, dtype, &o->cim_req, &cm, &err);
         if (st == CS_OK) {
@@ -116,9 +114,9 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
         cs_energy_table_destroy(cet);
     } else {
         cs_tc_tiling tl;
-        st = cs_run_tiling(&ad->arch, g, dtype, &o->tc, &tl, &err);
+        st = cs_run_tiling(&in.ad->arch, g, dtype, &o->tc, &tl, &err);
         if (st == CS_OK) {
-            cs_target t = cs_arch_target(&ad->arch);
+            cs_target t = cs_arch_target(&in.ad->arch);
             st = cs_tc_opsrc_create(&t, g, &tl, &lay, &src, &err);
             char sum[200];
             cs_tc_tiling_str(&tl, dtype, sum, sizeof sum);
@@ -131,7 +129,7 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
         rc = cs_cli_report(&err);
         goto out;
     }
-    cs_trace_meta meta = {.producer = "cimsim trace record", .arch = ad->arch.name, .workload = w->name,
+    cs_trace_meta meta = {.producer = "cimsim trace record", .arch = in.ad->arch.name, .workload = in.w->name,
                           .mapping = k.val[k.n - 1], .kv = k.kv, .nkv = k.n, .nstreams = src->nstreams,
                           .streams = src->streams};
     for (uint32_t i = 0; i < k.n; i++)
@@ -165,9 +163,7 @@ out:
     cs_opsrc_destroy(src);
     if (has_pl)
         cs_placement_free(&pl);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(w);
-    cs_arch_doc_destroy(ad);
+    cs_inputs_free(&in);
     return rc;
 }
 
