@@ -28,6 +28,7 @@
 #include "check.h"
 #include "stats.h"
 #include "units.h"
+#include "yamlsafe.h"
 
 /* ==== numbers as decimal text ============================================================== */
 
@@ -495,6 +496,11 @@ static cs_status load_doc(const char *path, const char *kind, ydoc *d, cs_err *e
     cs_status st = cs_afile_read(path, &text, &len, err);
     if (st != CS_OK)
         return st;
+    st = cs_yamlsafe_scan(path, (const unsigned char *)text, len, err);
+    if (st != CS_OK) {
+        cs_free(text);
+        return st;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     CS_ASSERT(yaml_parser_initialize(&parser));
@@ -512,6 +518,8 @@ static cs_status load_doc(const char *path, const char *kind, ydoc *d, cs_err *e
         return st;
     }
     walker w = {d, &doc, err, 0};
+    if (cs_yamlsafe_dup_keys(path, &doc, err) != CS_OK)
+        w.errors++;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     yaml_node_t *top = root && root->type == YAML_MAPPING_NODE ? member(&w, root, kind) : NULL;
     const char *other = strcmp(kind, "ERT") == 0 ? "ART" : "ERT";

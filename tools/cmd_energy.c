@@ -9,13 +9,12 @@
 #include <string.h>
 
 #include "accelergy.h"
-#include "afile.h"
 #include "alloc.h"
 #include "buf.h"
 #include "cli.h"
 #include "energy.h"
 #include "err.h"
-#include "outfile.h"
+#include "afile.h"
 #include "units.h"
 
 static const char usage_energy[] =
@@ -179,7 +178,7 @@ static int write_file(const char *dir, const char *name, const cs_buf *b, cs_err
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (cs_outfile_write(path, b->data, b->len, err) != CS_OK)
+    if (cs_afile_write(path, b->data, b->len, err) != CS_OK)
         return cs_cli_report(err);
     fprintf(stderr, "wrote %s\n", path);
     return 0;
@@ -343,7 +342,7 @@ static int cmd_import(int argc, char **argv)
         cs_buf b;
         cs_buf_init(&b);
         cs_energy_table_write_cfg(t, &b);
-        if (cs_outfile_write(out, b.data, b.len, &err) != CS_OK)
+        if (cs_afile_write(out, b.data, b.len, &err) != CS_OK)
             rc = cs_cli_report(&err);
         cs_buf_free(&b);
         if (!rc) {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "outfile.h"
+#include "afile.h"
 #include "alloc.h"
 #include "buf.h"
 #include "cli.h"
@@ -202,7 +202,7 @@ int cs_cmd_report(int argc, char **argv)
         if (cs_report_write(&rep, &opts, &b, &err) != CS_OK)
             rc = cs_cli_report(&err);
         else if (out) {
-            if (cs_outfile_write(out, b.data, b.len, &err) != CS_OK)
+            if (cs_afile_write(out, b.data, b.len, &err) != CS_OK)
                 rc = cs_cli_report(&err);
         } else {
             fwrite(b.data, 1, b.len, stdout);

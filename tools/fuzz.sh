@@ -4,8 +4,9 @@
 #
 #   tools/fuzz.sh [RUNS [TARGET...]]
 #
-# TARGET is fuzz_trace, fuzz_trace_text or fuzz_cfg (default: all three, one after another); run
-# two copies with different targets to use two cores. FUZZ_FLAGS adds libFuzzer flags; long
+# TARGET is fuzz_trace, fuzz_trace_text, fuzz_cfg, fuzz_report (result/compare JSON behind
+# `cimsim report`) or fuzz_accelergy (`cimsim energy import`); default: all five, one after
+# another; run two copies with different targets to use two cores. FUZZ_FLAGS adds libFuzzer flags; long
 # fuzz_cfg runs use FUZZ_FLAGS=-detect_leaks=0, because libconfig leaks a token on every syntax
 # error (suppressed in tests/fuzz/lsan.supp) and libFuzzer then scans for leaks after each such
 # input, which costs 7x; run a shorter leak-checking pass beside it.
@@ -14,7 +15,7 @@
 set -eu
 runs="${1:-10000000}"
 [ $# -gt 0 ] && shift
-targets="${*:-fuzz_trace fuzz_trace_text fuzz_cfg}"
+targets="${*:-fuzz_trace fuzz_trace_text fuzz_cfg fuzz_report fuzz_accelergy}"
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --fuzz
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIMSIM_FUZZ=ON -DCIMSIM_TESTS=OFF >/dev/null

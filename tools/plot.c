@@ -25,7 +25,6 @@
 
 #include "afile.h"
 #include "alloc.h"
-#include "outfile.h"
 
 /* Paul Tol's "muted" palette (colour-blind safe), one colour per breakdown category, leakage
  * in grey. Order: CS_EB_MAP. */
@@ -64,15 +63,51 @@ static bool terminal_of(const char *path, term *t)
     return true;
 }
 
-/* A gnuplot string literal in single quotes ('' stands for a quote inside). */
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), 0 when the bytes are not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && p[0] < 0xC2) || (n == 4 && p[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Text from a result file, made inert for a gnuplot script: no byte of it may end a line (a
+ * newline would end a comment and start a command), continue one, or leave the quotes it is
+ * put in. Control characters become spaces, bytes that are not UTF-8 become '?', and the
+ * quote character q is written as q_as (a doubled '' inside single quotes). */
+static void gp_text(cs_buf *b, const char *s, char q, const char *q_as)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            cs_buf_putc(b, '?');
+            p++;
+        } else if (n > 1) {
+            cs_buf_append(b, p, n);
+            p += n;
+        } else {
+            if (*p == (unsigned char)q)
+                cs_buf_puts(b, q_as);
+            else
+                cs_buf_putc(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
+            p++;
+        }
+    }
+}
+
+/* A gnuplot string literal in single quotes: nothing is substituted inside them (no
+ * backquotes, no macros); '' stands for a quote. */
 static void gp_string(cs_buf *b, const char *s)
 {
     cs_buf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            cs_buf_putc(b, '\'');
-        cs_buf_putc(b, *s == '\n' ? ' ' : *s);
-    }
+    gp_text(b, s, '\'', "''");
     cs_buf_putc(b, '\'');
 }
 
@@ -80,8 +115,7 @@ static void gp_string(cs_buf *b, const char *s)
 static void gp_field(cs_buf *b, const char *s)
 {
     cs_buf_putc(b, '"');
-    for (; *s; s++)
-        cs_buf_putc(b, *s == '"' ? '\'' : *s == '\n' ? ' ' : *s);
+    gp_text(b, s, '"', "'");
     cs_buf_putc(b, '"');
 }
 
@@ -114,8 +148,11 @@ static void preamble(cs_buf *b, term t, const char *output, double *scale)
         *scale = 1.2;
         break;
     }
-    cs_buf_puts(b, "set output ");
-    gp_string(b, output);
+    cs_buf_puts(b, "set output");
+    if (output) {
+        cs_buf_putc(b, ' ');
+        gp_string(b, output);
+    }
     cs_buf_puts(b, "\nset encoding utf8\nset border 3 lw 1\nset tics nomirror out scale 0.6\n"
                    "set grid ytics lc rgb '#dddddd' lw 1 dt 1\nset grid noxtics\n");
 }
@@ -390,14 +427,26 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
                           "several results",
                           path);
     double scale = 1;
-    cs_buf_printf(out, "# %s plot written by cimsim report %s\n# report: %s\n",
+    /* Provenance in comments: every string from the files quoted (gp_string), so that no
+     * comment line ends in a backslash (which would continue it over the next line). */
+    cs_buf_printf(out, "# %s plot written by cimsim report %s\n# report: ",
                   kind == CS_PLOT_BREAKDOWN ? "Energy-breakdown"
                   : kind == CS_PLOT_SPEEDUP ? "Speedup" : "Roofline",
-                  CIMSIM_VERSION, rep->command);
-    for (size_t i = 0; i < g->nruns; i++)
-        cs_buf_printf(out, "# %s (%s): config %s, energy table %s v%s\n", g->runs[i].label,
-                      g->runs[i].file, g->runs[i].config_hash, g->runs[i].energy_table,
-                      g->runs[i].energy_version);
+                  CIMSIM_VERSION);
+    gp_string(out, rep->command);
+    cs_buf_putc(out, '\n');
+    for (size_t i = 0; i < g->nruns; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        const char *what[] = {"", " from ", ": config ", ", energy table ", " version "};
+        const char *val[] = {r->label, r->file, r->config_hash, r->energy_table,
+                             r->energy_version};
+        cs_buf_putc(out, '#');
+        for (size_t k = 0; k < 5; k++) {
+            cs_buf_puts(out, k ? what[k] : " ");
+            gp_string(out, val[k]);
+        }
+        cs_buf_putc(out, '\n');
+    }
     preamble(out, t, output, &scale);
     if (kind == CS_PLOT_BREAKDOWN)
         plot_breakdown(g, out, scale);
@@ -409,21 +458,18 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
     return CS_OK;
 }
 
-/* Runs `gnuplot script` with stdout and stderr into log. Returns the exit status, 127 when
- * gnuplot could not be started. */
-static int run_gnuplot(const char *script, const char *log)
+/* Runs gnuplot reading the script from fd in, the image to fd out, messages to fd log. No
+ * path reaches gnuplot (not even as an argument), so file names need no quoting. Returns the
+ * exit status, 127 when gnuplot could not be started, -1 when it did not exit. */
+static int run_gnuplot(int in, int out, int log)
 {
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        char *argv[] = {"gnuplot", (char *)script, NULL};
+        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(log, 2) < 0)
+            _exit(127);
+        char *argv[] = {"gnuplot", NULL};
         execvp("gnuplot", argv);
         _exit(127);
     }
@@ -434,75 +480,92 @@ static int run_gnuplot(const char *script, const char *log)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void first_lines(const char *path, char *buf, size_t cap)
+/* The start of what gnuplot said (fd log), newlines folded, for a one-line message. */
+static void first_lines(int log, char *buf, size_t cap)
 {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    ssize_t n = pread(log, buf, cap - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
     for (char *p = buf; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\r')
             *p = (p[1] ? ' ' : '\0');
+}
+
+/* An anonymous temporary file beside path (removed at once; it lives while open). */
+static int scratch_fd(const char *path)
+{
+    size_t n = strlen(path) + 32;
+    char *t = cs_malloc(n);
+    const char *slash = strrchr(path, '/');
+    snprintf(t, n, "%.*s.cimsim-plot.XXXXXX", slash ? (int)(slash - path + 1) : 0, path);
+    int fd = mkstemp(t);
+    if (fd >= 0)
+        unlink(t);
+    cs_free(t);
+    return fd;
 }
 
 cs_status cs_report_plot(const cs_report *rep, cs_plot_kind kind, const char *path, cs_err *err)
 {
-    if (cs_outfile_special(path))
+    /* A plot is an image file: written atomically to a regular file, never over a device. */
+    cs_afile_kind ak;
+    char *target = NULL;
+    if (cs_afile_target(path, false, &ak, &target, err) != CS_OK)
+        return CS_IO;
+    cs_free(target);
+    if (ak != CS_AFILE_ATOMIC)
         return cs_err_add(err, CS_INVALID,
                           "cimsim report: error: %s: a plot goes to a regular file", path);
-    /* Temporary files beside the target, so the final rename is atomic. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[1] = '\0';
-    else
-        snprintf(dir, sizeof dir, "./");
-    if (cs_afile_mkdirs(dir, err) != CS_OK)
-        return CS_IO;
-    const char *base = slash ? path + (slash - dir) + 1 : path;
-    char tmp_out[4200], script[4200], log[4200];
-    snprintf(tmp_out, sizeof tmp_out, "%s.%s.tmp%ld%s", dir, base, (long)getpid(),
-             strrchr(base, '.'));
-    snprintf(script, sizeof script, "%s.%s.tmp%ld.gp", dir, base, (long)getpid());
-    snprintf(log, sizeof log, "%s.%s.tmp%ld.log", dir, base, (long)getpid());
     cs_buf s;
     cs_buf_init(&s);
-    cs_status st = cs_report_plot_script(rep, kind, path, tmp_out, &s, err);
-    if (st == CS_OK)
-        st = cs_afile_write(script, s.data, s.len, err);
-    cs_buf_free(&s);
-    if (st != CS_OK)
+    cs_status st = cs_report_plot_script(rep, kind, path, NULL, &s, err);
+    if (st != CS_OK) {
+        cs_buf_free(&s);
         return st;
-    int rc = run_gnuplot(script, log);
-    char msg[600];
-    first_lines(log, msg, sizeof msg);
-    struct stat sb;
-    if (rc == 127) {
-        st = cs_err_add(err, CS_UNSUPPORTED,
-                        "cimsim report: error: %s: gnuplot not found (install gnuplot, e.g. Debian "
-                        "gnuplot-nox)",
-                        path);
-    } else if (rc != 0 || stat(tmp_out, &sb) != 0 || sb.st_size == 0) {
-        bool no_term = strstr(msg, "unknown or ambiguous terminal") != NULL;
-        if (no_term)
-            st = cs_err_add(err, CS_UNSUPPORTED,
-                            "cimsim report: error: %s: this gnuplot lacks the cairo terminal the "
-                            "format needs (pdfcairo/pngcairo; Debian gnuplot-nox has both): write "
-                            ".svg instead",
-                            path);
-        else
-            st = cs_err_add(err, CS_INTERNAL, "cimsim report: error: %s: gnuplot failed (status "
-                            "%d): %s", path, rc, msg[0] ? msg : "no output");
-    } else if (rename(tmp_out, path) != 0) {
-        st = cs_err_add(err, CS_IO, "%s: error: cannot rename into place: %s", path,
-                        strerror(errno));
     }
-    unlink(tmp_out);
-    unlink(script);
-    unlink(log);
-    return st;
+    cs_afile af;
+    if (cs_afile_open(path, &af, err) != CS_OK) {
+        cs_buf_free(&s);
+        return CS_IO;
+    }
+    int in = scratch_fd(af.tmp), log = scratch_fd(af.tmp);
+    bool ok = in >= 0 && log >= 0 && write(in, s.data, s.len) == (ssize_t)s.len &&
+              lseek(in, 0, SEEK_SET) == 0;
+    cs_buf_free(&s);
+    if (!ok) {
+        st = cs_err_add(err, CS_IO, "%s: error: cannot write a temporary file beside it: %s",
+                        path, strerror(errno));
+    } else {
+        fflush(af.f);
+        int rc = run_gnuplot(in, fileno(af.f), log);
+        char msg[600];
+        first_lines(log, msg, sizeof msg);
+        struct stat sb;
+        if (rc == 127) {
+            st = cs_err_add(err, CS_UNSUPPORTED,
+                            "cimsim report: error: %s: gnuplot not found (install gnuplot, e.g. "
+                            "Debian gnuplot-nox)",
+                            path);
+        } else if (rc != 0 || fstat(fileno(af.f), &sb) != 0 || sb.st_size == 0) {
+            if (strstr(msg, "unknown or ambiguous terminal"))
+                st = cs_err_add(err, CS_UNSUPPORTED,
+                                "cimsim report: error: %s: this gnuplot lacks the cairo terminal "
+                                "the format needs (pdfcairo/pngcairo; Debian gnuplot-nox has "
+                                "both): write .svg instead",
+                                path);
+            else
+                st = cs_err_add(err, CS_INTERNAL,
+                                "cimsim report: error: %s: gnuplot failed (status %d): %s", path,
+                                rc, msg[0] ? msg : "no output");
+        }
+    }
+    if (in >= 0)
+        close(in);
+    if (log >= 0)
+        close(log);
+    if (st != CS_OK) {
+        cs_afile_abort(&af);
+        return st;
+    }
+    /* gnuplot wrote through its own descriptor: the FILE has nothing buffered to add. */
+    return cs_afile_commit(&af, err);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "alloc.h"
 #include "check.h"
 #include "json.h"
@@ -193,10 +194,17 @@ static int64_t integer(vx *v, json_t *obj, const char *path, const char *key, bo
     return json_is_integer(j) ? (int64_t)json_integer_value(j) : (int64_t)json_real_value(j);
 }
 
+/* A string member, copied with its control characters (newlines, escapes) as spaces: result
+ * files are shared, and their strings are shown (terminal, tables, plot scripts), never
+ * interpreted. */
 static char *str(vx *v, json_t *obj, const char *path, const char *key, bool optional)
 {
     json_t *j = need(v, obj, path, key, optional ? 'S' : 's', optional);
-    return cs_strdup(j && json_is_string(j) ? json_string_value(j) : "");
+    char *s = cs_strdup(j && json_is_string(j) ? json_string_value(j) : "");
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return s;
 }
 
 static void breakdown(vx *v, json_t *obj, const char *path, double *out)
@@ -331,17 +339,15 @@ static cs_rep_run *add_run(cs_rep_group *g, const char *file)
     return r;
 }
 
-/* Reads one file into a new group (kind told by its schema). */
-static cs_status read_file(cs_report *rep, const char *path, cs_err *err)
+/* Reads one file's text into a new group (kind told by its schema). */
+static cs_status read_text(cs_report *rep, const char *path, const char *text, size_t len,
+                           cs_err *err)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (je.line <= 0) /* "unable to open FILE: REASON" */
-            return cs_err_add(err, CS_IO, "%s: error: %s", path, je.text);
-        return cs_err_at(err, CS_FORMAT, path, je.line, "JSON", "%s (column %d)", je.text,
-                         je.column);
-    }
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return cs_err_at(err, CS_FORMAT, path, je.line > 0 ? je.line : 0, "JSON",
+                         "%s (column %d)", je.text, je.column);
     vx v = {path, err, 0};
     json_t *schema = json_is_object(root) ? json_object_get(root, "schema") : NULL;
     const char *s = json_is_string(schema) ? json_string_value(schema) : NULL;
@@ -384,6 +390,18 @@ static cs_status read_file(cs_report *rep, const char *path, cs_err *err)
     return v.errors ? CS_FORMAT : CS_OK;
 }
 
+/* Reads one file (at most CS_REP_MAX_INPUT_BYTES) into a new group. */
+static cs_status read_file(cs_report *rep, const char *path, cs_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    cs_status st = cs_afile_read_max(path, CS_REP_MAX_INPUT_BYTES, &text, &len, err);
+    if (st == CS_OK)
+        st = read_text(rep, path, text, len, err);
+    cs_free(text);
+    return st;
+}
+
 void cs_report_free(cs_report *rep)
 {
     for (size_t i = 0; i < rep->ngroups; i++) {
@@ -398,6 +416,8 @@ void cs_report_free(cs_report *rep)
     memset(rep, 0, sizeof *rep);
 }
 
+static cs_status group_runs(cs_report *rep, cs_err *err);
+
 cs_status cs_report_read(cs_report *rep, const char *const *paths, size_t npaths,
                          const char *command, cs_err *err)
 {
@@ -408,8 +428,25 @@ cs_status cs_report_read(cs_report *rep, const char *const *paths, size_t npaths
         if (s != CS_OK && st == CS_OK)
             st = s;
     }
-    if (st != CS_OK)
-        return st;
+    return st != CS_OK ? st : group_runs(rep, err);
+}
+
+cs_status cs_report_read_mem(cs_report *rep, const char *const *names, const char *const *texts,
+                             const size_t *lens, size_t n, const char *command, cs_err *err)
+{
+    rep->command = cs_strdup(command ? command : "");
+    cs_status st = CS_OK;
+    for (size_t i = 0; i < n; i++) {
+        cs_status s = read_text(rep, names[i], texts[i], lens[i], err);
+        if (s != CS_OK && st == CS_OK)
+            st = s;
+    }
+    return st != CS_OK ? st : group_runs(rep, err);
+}
+
+/* After reading: result and compare files not mixed; several results become one group. */
+static cs_status group_runs(cs_report *rep, cs_err *err)
+{
     size_t ncmp = 0;
     for (size_t i = 0; i < rep->ngroups; i++)
         ncmp += rep->groups[i].compare;

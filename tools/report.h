@@ -63,10 +63,16 @@ typedef struct cs_report {
 } cs_report;
 
 /* ---- read --------------------------------------------------------------------------------- */
+/* A result or compare file is at most this large (about 100,000 GEMM entries); beyond, reading
+ * stops with a message instead of exhausting memory. */
+enum { CS_REP_MAX_INPUT_BYTES = 256 << 20 };
 /* Reads and validates the files into rep (zeroed by the caller). All problems of all files
  * are collected in err before failing (CS_FORMAT / CS_INVALID / CS_IO; exit status 2). */
 cs_status cs_report_read(cs_report *rep, const char *const *paths, size_t npaths,
                          const char *command, cs_err *err);
+/* The same from texts in memory (names are used in messages), as the fuzz target reads. */
+cs_status cs_report_read_mem(cs_report *rep, const char *const *names, const char *const *texts,
+                             const size_t *lens, size_t n, const char *command, cs_err *err);
 void cs_report_free(cs_report *rep);
 
 /* ---- write -------------------------------------------------------------------------------- */

@@ -293,15 +293,28 @@ cs_status cs_gpu_flush(cs_gpu *g, cs_err *err)
 
 cs_status cs_gpu_drain(cs_gpu *g, cs_err *err)
 {
-    cs_ps step = 1000000; /* 1 us of simulated time per check */
-    for (int i = 0; memory_busy(g); i++) {
-        if (cs_engine_next_time(g->eng) == CS_PS_NEVER)
+    /* Steps of 1 us of simulated time, or up to the next event when that is later (a DRAM
+     * latency or an ideal latency longer than a step), so every step runs at least one event
+     * and time always advances. The limit is progress, not time: no request completed within
+     * the watchdog window (run.watchdog; 100 ms when the watchdog is off) is a deadlock. */
+    const cs_ps step = 1000000;
+    cs_ps window = g->a.run.watchdog_ps ? g->a.run.watchdog_ps : 100 * step * 1000;
+    cs_ps last_t = cs_engine_now(g->eng);
+    uint64_t last_p = cs_engine_progress_count(g->eng);
+    while (memory_busy(g)) {
+        cs_ps next = cs_engine_next_time(g->eng);
+        if (next == CS_PS_NEVER)
             return deadlock(g, "write-back stalled with the event queue empty", err);
-        cs_status st = run_engine(g, cs_engine_now(g->eng) + step, err);
+        cs_ps until = cs_engine_now(g->eng) + step;
+        cs_status st = run_engine(g, until > next ? until : next, err);
         if (st != CS_OK)
             return st;
-        if (i > 100000)
-            return deadlock(g, "write-back did not finish within 100 ms", err);
+        if (cs_engine_progress_count(g->eng) != last_p) {
+            last_p = cs_engine_progress_count(g->eng);
+            last_t = cs_engine_now(g->eng);
+        } else if (cs_engine_now(g->eng) - last_t > window) {
+            return deadlock(g, "write-back made no progress within the watchdog window", err);
+        }
     }
     return CS_OK;
 }
