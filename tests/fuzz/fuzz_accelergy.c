@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *art = "";
     size_t art_n = 0;
     for (size_t i = 0; i + 4 <= n; i++)
-        if (memcmp(text + i, "\n%%\n", 4) == 0) {
+        if (text[i] == '\n' && text[i + 1] == '%' && text[i + 2] == '%' && text[i + 3] == '\n') {
             ert_n = i + 1;
             art = text + i + 4;
             art_n = n - i - 4;
