@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "afile.h"
+
 int cs_cli_report(cs_err *err)
 {
     int n = err->count < CS_ERR_MAX ? err->count : CS_ERR_MAX;
@@ -29,6 +31,24 @@ int cs_cli_usage_error(const char *sub, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'cimsim%s%s --help')\n", sub ? " " : "", sub ? sub : "");
     return 2;
+}
+
+int cs_cli_check_output(const char *path)
+{
+    cs_err err;
+    cs_err_init(&err);
+    return path && cs_afile_probe(path, true, &err) != CS_OK ? cs_cli_report(&err) : 0;
+}
+
+bool cs_cli_output_is_stdout(const char *path)
+{
+    cs_afile_kind kind = CS_AFILE_ATOMIC;
+    cs_err err;
+    cs_err_init(&err);
+    bool out = path && cs_afile_target(path, true, &kind, NULL, &err) == CS_OK &&
+               kind == CS_AFILE_STDOUT;
+    cs_err_free(&err);
+    return out;
 }
 
 bool cs_cli_is_help(const char *a)

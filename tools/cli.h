@@ -18,6 +18,15 @@ int cs_cli_report(cs_err *err);
 /* One-line usage error: "cimsim SUB: error: MSG (see cimsim SUB --help)"; returns 2. */
 int cs_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Checks, before any simulation, that an output file (-o FILE, --stats FILE; "-" is standard
+ * output; NULL passes) can be written (sim/util/afile.h, cs_afile_probe). Prints the message
+ * and returns 2 when it cannot, else 0. */
+int cs_cli_check_output(const char *path);
+/* True when path ("-", /dev/stdout, a link to this process's standard output) is written to
+ * standard output: a command then prints its table to stderr, so that stdout carries the file
+ * alone. */
+bool cs_cli_output_is_stdout(const char *path);
+
 /* "--help" or "-h". */
 bool cs_cli_is_help(const char *arg);
 /* For the subcommands that read argv by hand: matches "--name VALUE", "--name=VALUE" or the

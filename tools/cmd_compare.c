@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "afile.h"
 #include "alloc.h"
@@ -91,12 +93,12 @@ int cs_cmd_compare(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         }
-        if (c == CS_OPT_FIRST_LOCAL) {
-            snprintf(levels_buf, sizeof levels_buf, "%s", optarg);
-            continue;
-        }
-        if (c == CS_OPT_FIRST_LOCAL + 1) {
-            snprintf(prims_buf, sizeof prims_buf, "%s", optarg);
+        if (c == CS_OPT_FIRST_LOCAL || c == CS_OPT_FIRST_LOCAL + 1) {
+            char *buf = c == CS_OPT_FIRST_LOCAL ? levels_buf : prims_buf;
+            size_t cap = c == CS_OPT_FIRST_LOCAL ? sizeof levels_buf : sizeof prims_buf;
+            if (strlen(optarg) >= cap) /* never cut a list short */
+                return cs_cli_usage_error("compare", "%s: at most %zu characters", argv[optind - 1 - (optarg == argv[optind - 1])], cap - 1);
+            snprintf(buf, cap, "%s", optarg);
             continue;
         }
         int h = cs_opts_handle(&o, c, optarg);
@@ -119,6 +121,24 @@ int cs_cmd_compare(int argc, char **argv)
             return cs_cli_usage_error("compare", "--levels: each must be rf, smem or l2 (got \"%s\")", levels[i]);
     if (!nl || !np)
         return cs_cli_usage_error("compare", "--levels and --primitives must not be empty");
+    /* DIR is made and checked before the simulations; one this run made is removed again if
+     * compare.json cannot be written into it. */
+    char path[4096];
+    bool made_dir = false;
+    if (o.out) {
+        struct stat sb;
+        made_dir = stat(o.out, &sb) != 0;
+        snprintf(path, sizeof path, "%s/compare.json", o.out);
+        cs_err e;
+        cs_err_init(&e);
+        if (cs_afile_mkdirs(o.out, &e) != CS_OK)
+            return cs_cli_report(&e);
+        if (cs_cli_check_output(path)) {
+            if (made_dir)
+                rmdir(o.out);
+            return 2;
+        }
+    }
 
     cs_err err;
     cs_err_init(&err);
@@ -168,8 +188,6 @@ int cs_cmd_compare(int argc, char **argv)
     printf("model: cycle-level; the approximations are in docs/model.md section 16 (each variant's "
            "provenance.model lists those that apply)\n");
     if (o.out) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/compare.json", o.out);
         cs_buf b;
         cs_buf_init(&b);
         cs_json j;
@@ -186,11 +204,13 @@ int cs_cmd_compare(int argc, char **argv)
         cs_json_arr_end(&j);
         cs_json_obj_end(&j);
         cs_buf_putc(&b, '\n');
-        if (cs_afile_mkdirs(o.out, &err) != CS_OK || cs_afile_write(path, b.data, b.len, &err) != CS_OK)
+        if (cs_afile_write(path, b.data, b.len, &err) != CS_OK)
             rc = cs_cli_report(&err);
         cs_buf_free(&b);
     }
 out:
+    if (rc && made_dir)
+        rmdir(o.out); /* only if still empty */
     for (size_t v = 0; v <= npl; v++)
         cs_result_destroy(res[v]);
     for (size_t v = 0; v < npl; v++)

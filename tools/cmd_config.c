@@ -51,6 +51,8 @@ static cs_status bind_only(cs_cfg *cfg, const cs_cfg_schema *root, cs_err *err)
     return st;
 }
 
+/* The file is read once (so that a FIFO, /dev/stdin or <(...) can be checked) and each kind
+ * is checked on the parsed text. */
 static cs_status check_file(const char *path, cs_err *err)
 {
     cs_cfg *cfg = NULL;
@@ -63,20 +65,18 @@ static cs_status check_file(const char *path, cs_err *err)
         cs_energy_table_destroy(t);
     } else if (has_top(cfg, "cim_primitive")) {
         cs_cim_prim p;
-        char *origin = NULL;
-        if ((st = cs_cim_prim_load(path, &p, &origin, err)) == CS_OK)
-            cs_cim_prim_free(&p);
-        cs_free(origin);
+        memset(&p, 0, sizeof p);
+        st = cs_cfg_bind(cfg, "cim_primitive", &cs_cim_prim_schema, &p, err);
+        cs_cim_prim_free(&p);
     } else if (has_top(cfg, "sweep")) {
         cs_sweep *sw = NULL;
-        st = cs_sweep_load(path, &sw, err);
+        st = cs_sweep_from_cfg(path, cfg, &sw, err);
         cs_sweep_destroy(sw);
+        return st; /* the sweep took cfg */
     } else if (has_top(cfg, "accelergy_map")) {
         st = bind_only(cfg, cs_accelergy_map_schema(), err);
     } else {
-        cs_arch_doc *d = NULL;
-        st = cs_arch_load(path, NULL, 0, &d, err);
-        cs_arch_doc_destroy(d);
+        st = bind_only(cfg, &cs_arch_schema, err);
     }
     cs_cfg_destroy(cfg);
     return st;

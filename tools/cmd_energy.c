@@ -11,6 +11,7 @@
 #include "accelergy.h"
 #include "alloc.h"
 #include "buf.h"
+#include "cfg.h"
 #include "cli.h"
 #include "energy.h"
 #include "err.h"
@@ -325,6 +326,8 @@ static int cmd_import(int argc, char **argv)
         return cs_cli_usage_error("energy import", "--map MAP.cfg is required");
     if (!out)
         return cs_cli_usage_error("energy import", "-o TABLE.cfg is required");
+    if (cs_cli_check_output(out))
+        return 2;
     cs_energy_table *base = NULL;
     if (base_spec) {
         int rc = load_table("energy import", base_spec, &base);
@@ -342,20 +345,22 @@ static int cmd_import(int argc, char **argv)
         cs_buf b;
         cs_buf_init(&b);
         cs_energy_table_write_cfg(t, &b);
-        if (cs_afile_write(out, b.data, b.len, &err) != CS_OK)
+        /* The text must load as it will be written (checked before writing, and not by
+         * reading the file back: -o may be a FIFO or /dev/null). A failure is our bug. */
+        cs_cfg *cfg = NULL;
+        cs_energy_table *back = NULL;
+        if (cs_cfg_parse_string(out, b.data, NULL, &cfg, &err) != CS_OK ||
+            cs_energy_table_from_cfg(cfg, out, &back, &err) != CS_OK) {
+            cs_cli_report(&err);
+            fprintf(stderr, "cimsim energy import: internal error: the table written for %s "
+                            "does not load back\n", out);
+            rc = 1;
+        }
+        cs_energy_table_destroy(back);
+        cs_cfg_destroy(cfg);
+        if (!rc && cs_afile_write(out, b.data, b.len, &err) != CS_OK)
             rc = cs_cli_report(&err);
         cs_buf_free(&b);
-        if (!rc) {
-            /* The file must load as written: a failure here is our bug. */
-            cs_energy_table *back = NULL;
-            if (cs_energy_table_load(out, &back, &err) != CS_OK) {
-                cs_cli_report(&err);
-                fprintf(stderr, "cimsim energy import: internal error: %s does not load back\n",
-                        out);
-                rc = 1;
-            }
-            cs_energy_table_destroy(back);
-        }
         if (!rc)
             fprintf(stderr, "wrote %s (table %s, %zu entries)\n", out, cs_energy_table_name(t),
                     cs_energy_entry_count(t));

@@ -179,6 +179,15 @@ int cs_cmd_report(int argc, char **argv)
                                       ".pdf", plots[p]);
         }
     }
+    if (cs_cli_check_output(out)) {
+        cs_free(files);
+        return 2;
+    }
+    for (size_t p = 0; p < nplots; p++)
+        if (cs_cli_check_output(plot_files[p])) {
+            cs_free(files);
+            return 2;
+        }
     char *cmd = command_line(argc, argv);
     cs_report rep;
     memset(&rep, 0, sizeof rep);

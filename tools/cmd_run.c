@@ -60,8 +60,11 @@ int cs_cmd_run(int argc, char **argv)
     cs_opts o;
     cs_opts_init(&o, "run", argc, argv);
     int c;
+    const char *mapping_opt = NULL; /* a mapping option, which a replay cannot honour */
     optind = 1;
     while ((c = getopt_long(argc, argv, CS_OPTS_SHORT, longs, NULL)) != -1) {
+        if ((c >= CS_OPT_TILE && c <= CS_OPT_SPLITK) || (c >= CS_OPT_MACROS && c <= CS_OPT_DB))
+            mapping_opt = argv[optind - 1 - (optarg && optarg == argv[optind - 1])];
         if (c == 'h') {
             fputs(usage, stdout);
             return 0;
@@ -86,9 +89,13 @@ int cs_cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return cs_cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (cs_cli_check_output(o.out) || cs_cli_check_output(stats_out))
+        return 2;
     if (trace) {
         if (o.workload || o.cim)
             return cs_cli_usage_error("run", "--trace replays a recorded GEMM and placement: no -w or --cim with it");
+        if (mapping_opt)
+            return cs_cli_usage_error("run", "--trace replays the recorded mapping: %s does not apply", mapping_opt);
         return cs_trace_replay_cmd(&o, trace);
     }
     cs_err err;
@@ -118,7 +125,8 @@ int cs_cmd_run(int argc, char **argv)
         rc = cs_cli_report(&err);
         goto out;
     }
-    cs_show_result(stdout, r);
+    /* With the JSON (or the statistics) on stdout, the table goes to stderr. */
+    cs_show_result(cs_cli_output_is_stdout(o.out) || cs_cli_output_is_stdout(stats_out) ? stderr : stdout, r);
     if (o.out)
         rc = cs_write_result(o.out, r, &err) ? cs_cli_report(&err) : 0;
     if (!rc && stats_out) {

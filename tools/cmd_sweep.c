@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +46,11 @@ static const char usage[] =
     "  -q, --quiet            no line per finished point on stderr\n"
     "  -h, --help             this help\n";
 
-enum { HASH_CHARS = 17 };
+enum {
+    HASH_CHARS = 17,
+    JOURNAL_MAX_RECORD = 64 << 20, /* one point's record (a workload of thousands of GEMMs) */
+    BATCH_MIN = 1024               /* points loaded and run at a time, at least */
+};
 
 /* What DIR's journals say about each point. */
 enum { PT_NONE, PT_ERROR, PT_OK };
@@ -66,7 +71,8 @@ typedef struct sweep_run {
     /* this run */
     int fd;               /* own journal, O_APPEND */
     const char *journal;  /* its path */
-    size_t *points;       /* variant -> point */
+    size_t *points;       /* points this run runs, in order */
+    size_t base;          /* the running batch's first index into points */
     size_t nrun, finished;
     int failed;
     bool quiet;
@@ -109,71 +115,88 @@ static void list_journals(sweep_run *sr)
     qsort(sr->journals, sr->njournals, sizeof *sr->journals, cmp_str);
 }
 
-/* Reads every journal of DIR into state/at. A line cut short by an interrupted run (the last
- * line, without its newline) is ignored; in this run's own journal it is cut off, so that the
- * next record starts on a line of its own. Anything else malformed is an error. */
+/* One journal line (its newline replaced by NUL) into state/at. */
+static cs_status scan_record(sweep_run *sr, size_t fi, size_t line, long off, char *text, size_t len,
+                             cs_err *err)
+{
+    const char *path = sr->journals[fi];
+    json_error_t je;
+    json_t *o = strlen(text) == len ? json_loads(text, 0, &je) : NULL; /* a NUL inside: not ours */
+    json_t *pt = o ? json_object_get(o, "point") : NULL;
+    const char *spec = o ? json_string_value(json_object_get(o, "spec")) : NULL;
+    const char *status = o ? json_string_value(json_object_get(o, "status")) : NULL;
+    cs_status st = CS_OK;
+    if (!json_is_integer(pt) || !spec || !status)
+        st = cs_err_add(err, CS_INVALID, "%s:%zu: error: not a sweep journal record", path, line);
+    else if (strcmp(spec, sr->hash) != 0)
+        st = cs_err_add(err, CS_INVALID,
+                        "%s:%zu: error: written by another sweep spec (spec %s, this one %s); use "
+                        "another -o DIR",
+                        path, line, spec, sr->hash);
+    else if (json_integer_value(pt) < 0 || (size_t)json_integer_value(pt) >= sr->s->npoints)
+        st = cs_err_add(err, CS_INVALID, "%s:%zu: error: point: out of range (got %" JSON_INTEGER_FORMAT ")",
+                        path, line, json_integer_value(pt));
+    if (st == CS_OK) {
+        size_t p = (size_t)json_integer_value(pt);
+        if (strcmp(status, "ok") == 0) {
+            if (sr->state[p] != PT_OK)
+                sr->at[p] = (where){(int)fi, off, len};
+            sr->state[p] = PT_OK;
+        } else if (sr->state[p] == PT_NONE) {
+            sr->state[p] = PT_ERROR;
+        }
+    }
+    json_decref(o);
+    return st;
+}
+
+/* Reads every journal of DIR into state/at, a line at a time (a journal grows with the sweep:
+ * it is never held in memory whole). A line cut short by an interrupted run (the last line,
+ * without its newline) is ignored; in this run's own journal it is cut off, so that the next
+ * record starts on a line of its own. Anything else malformed is an error. */
 static cs_status scan(sweep_run *sr, bool trim_own, cs_err *err)
 {
     list_journals(sr);
     memset(sr->state, PT_NONE, sr->s->npoints);
     for (size_t p = 0; p < sr->s->npoints; p++)
         sr->at[p].file = -1;
-    for (size_t fi = 0; fi < sr->njournals; fi++) {
+    char *text = NULL;
+    size_t cap = 0;
+    cs_status st = CS_OK;
+    for (size_t fi = 0; fi < sr->njournals && st == CS_OK; fi++) {
         const char *path = sr->journals[fi];
-        char *text = NULL;
-        size_t len = 0;
-        if (cs_afile_read(path, &text, &len, err) != CS_OK)
-            return CS_IO;
-        size_t off = 0, line = 0;
-        while (off < len) {
-            line++;
-            char *nl = memchr(text + off, '\n', len - off);
-            if (!nl) { /* torn: an interrupted write */
-                fprintf(stderr, "cimsim sweep: %s:%zu: warning: incomplete last record ignored\n", path, line);
-                if (trim_own && sr->journal && strcmp(path, sr->journal) == 0 && truncate(path, (off_t)off) != 0) {
-                    cs_free(text);
-                    return cs_err_add(err, CS_IO, "%s: error: cannot cut the incomplete record: %s", path,
-                                      strerror(errno));
-                }
-                break;
-            }
-            *nl = '\0';
-            json_error_t je;
-            json_t *o = json_loads(text + off, 0, &je);
-            json_t *pt = o ? json_object_get(o, "point") : NULL;
-            const char *spec = o ? json_string_value(json_object_get(o, "spec")) : NULL;
-            const char *status = o ? json_string_value(json_object_get(o, "status")) : NULL;
-            cs_status st = CS_OK;
-            if (!json_is_integer(pt) || !spec || !status)
-                st = cs_err_add(err, CS_INVALID, "%s:%zu: error: not a sweep journal record", path, line);
-            else if (strcmp(spec, sr->hash) != 0)
-                st = cs_err_add(err, CS_INVALID,
-                                "%s:%zu: error: written by another sweep spec (spec %s, this one %s); use "
-                                "another -o DIR",
-                                path, line, spec, sr->hash);
-            else if (json_integer_value(pt) < 0 || (size_t)json_integer_value(pt) >= sr->s->npoints)
-                st = cs_err_add(err, CS_INVALID, "%s:%zu: error: point: out of range (got %" JSON_INTEGER_FORMAT ")",
-                                path, line, json_integer_value(pt));
-            if (st == CS_OK) {
-                size_t p = (size_t)json_integer_value(pt);
-                if (strcmp(status, "ok") == 0) {
-                    if (sr->state[p] != PT_OK)
-                        sr->at[p] = (where){(int)fi, (long)off, (size_t)(nl - (text + off))};
-                    sr->state[p] = PT_OK;
-                } else if (sr->state[p] == PT_NONE) {
-                    sr->state[p] = PT_ERROR;
-                }
-            }
-            json_decref(o);
-            if (st != CS_OK) {
-                cs_free(text);
-                return st;
-            }
-            off = (size_t)(nl - text) + 1;
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            st = cs_err_add(err, CS_IO, "%s: error: cannot open: %s", path, strerror(errno));
+            break;
         }
-        cs_free(text);
+        size_t line = 0;
+        for (long off = 0; st == CS_OK;) {
+            long len = cs_afile_getline(f, &text, &cap, JOURNAL_MAX_RECORD);
+            if (len == -1)
+                break;
+            line++;
+            if (len == -2) {
+                st = cs_err_add(err, CS_INVALID, "%s:%zu: error: a record longer than %d MiB", path,
+                                line, JOURNAL_MAX_RECORD >> 20);
+            } else if (text[len - 1] != '\n') { /* torn: an interrupted write */
+                fprintf(stderr, "cimsim sweep: %s:%zu: warning: incomplete last record ignored\n", path, line);
+                if (trim_own && sr->journal && strcmp(path, sr->journal) == 0 && truncate(path, (off_t)off) != 0)
+                    st = cs_err_add(err, CS_IO, "%s: error: cannot cut the incomplete record: %s", path,
+                                    strerror(errno));
+                break;
+            } else {
+                text[len - 1] = '\0';
+                st = scan_record(sr, fi, line, off, text, (size_t)len - 1, err);
+                off += len;
+            }
+        }
+        if (st == CS_OK && ferror(f))
+            st = cs_err_add(err, CS_IO, "%s: error: read failed", path);
+        fclose(f);
     }
-    return CS_OK;
+    cs_free(text);
+    return st;
 }
 
 static const char *axis_name(const cs_sweep *s, size_t a)
@@ -227,7 +250,7 @@ static void csv_metrics(const cs_result *r, cs_buf *b)
 static void on_point(void *ctx, size_t v, cs_result *r, cs_status st, const cs_err *err)
 {
     sweep_run *sr = ctx;
-    size_t p = sr->points[v];
+    size_t p = sr->points[sr->base + v];
     cs_buf b;
     cs_buf_init(&b);
     cs_json j;
@@ -522,21 +545,38 @@ static cs_status load_point(sweep_run *sr, loaded *L, size_t v, size_t p, cs_err
     return CS_OK;
 }
 
-static void free_loaded(loaded *L, size_t n)
+/* Releases what a batch of n points loaded: their placements, and the shared architectures,
+ * workloads and energy tables (kept while few, so that a sweep over CiM options loads its
+ * architecture once; dropped when many, so that memory does not grow with the sweep). */
+static void release_batch(sweep_run *sr, loaded *L, size_t n, bool all)
 {
     for (size_t v = 0; v < n; v++)
-        if (L->has_pl[v])
+        if (L->has_pl[v]) {
             cs_placement_free(&L->pl[v]);
+            L->has_pl[v] = false;
+        }
+    cs_sweep_forget_points(sr->s); /* the strings the batch's options pointed to */
+    cache *cs[] = {&L->arch, &L->work, &L->energy};
+    if (!all && L->arch.n + L->work.n + L->energy.n <= 64)
+        return;
     for (size_t i = 0; i < L->arch.n; i++)
         cs_arch_doc_destroy(L->arch.vals[i]);
     for (size_t i = 0; i < L->work.n; i++)
         cs_workload_destroy(L->work.vals[i]);
     for (size_t i = 0; i < L->energy.n; i++)
         cs_energy_table_destroy(L->energy.vals[i]);
-    cache *cs[] = {&L->arch, &L->work, &L->energy};
     for (size_t c = 0; c < 3; c++) {
         for (size_t i = 0; i < cs[c]->n; i++)
             cs_free(cs[c]->keys[i]);
+        cs[c]->n = 0;
+    }
+}
+
+static void free_loaded(sweep_run *sr, loaded *L, size_t n)
+{
+    release_batch(sr, L, n, true);
+    cache *cs[] = {&L->arch, &L->work, &L->energy};
+    for (size_t c = 0; c < 3; c++) {
         cs_free(cs[c]->keys);
         cs_free(cs[c]->vals);
     }
@@ -562,6 +602,42 @@ static int parse_shard(const char *arg, size_t *i, size_t *n)
     *i = a;
     *n = b;
     return 1;
+}
+
+/* Takes the journal's lock (flock, exclusive, not waiting): one sweep at a time appends to a
+ * journal. Without --shard, every other journal of DIR must be idle too (a shard still running
+ * would otherwise run its points twice); with --shard, the unsharded journal must be. */
+static cs_status lock_journals(sweep_run *sr, bool sharded, cs_err *err)
+{
+    if (flock(sr->fd, LOCK_EX | LOCK_NB) != 0)
+        return cs_err_add(err, CS_INVALID,
+                          "%s: error: another cimsim sweep is writing this journal; wait for it to "
+                          "finish, or give another -o DIR",
+                          sr->journal);
+    list_journals(sr);
+    for (size_t i = 0; i < sr->njournals; i++) {
+        const char *j = sr->journals[i];
+        const char *base = strrchr(j, '/') ? strrchr(j, '/') + 1 : j;
+        if (strcmp(j, sr->journal) == 0 || (sharded && strcmp(base, "journal.jsonl") != 0))
+            continue;
+        int fd = open(j, O_RDONLY);
+        bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0;
+        if (fd >= 0)
+            close(fd);
+        if (busy)
+            return cs_err_add(err, CS_INVALID,
+                              "%s: error: a running cimsim sweep is writing this journal of the same "
+                              "directory; wait for it to finish",
+                              j);
+    }
+    return CS_OK;
+}
+
+/* Loads points[from..to) into the batch slots; errors (once per message) into err. */
+static void load_batch(sweep_run *sr, loaded *L, size_t from, size_t to, cs_err *err)
+{
+    for (size_t v = from; v < to && !cs_err_full(err); v++)
+        load_point(sr, L, v - from, sr->points[v], err);
 }
 
 int cs_cmd_sweep(int argc, char **argv)
@@ -610,8 +686,12 @@ int cs_cmd_sweep(int argc, char **argv)
         return cs_cli_report(&err);
     cs_sweep *s = sr.s;
     snprintf(sr.hash, sizeof sr.hash, "%016" PRIx64, s->hash);
-    char dflt_dir[512], journal[4096];
-    snprintf(dflt_dir, sizeof dflt_dir, "sweep-%s", s->p.name);
+    char *dflt_dir = NULL, journal[4096];
+    if (!o.out) {
+        size_t n = strlen(s->p.name) + 8;
+        dflt_dir = cs_malloc(n);
+        snprintf(dflt_dir, n, "sweep-%s", s->p.name);
+    }
     sr.dir = o.out ? o.out : dflt_dir;
     if (nshards > 1)
         snprintf(journal, sizeof journal, "%s/journal.shard-%zu-of-%zu.jsonl", sr.dir, shard, nshards);
@@ -621,16 +701,47 @@ int cs_cmd_sweep(int argc, char **argv)
     sr.state = cs_calloc(s->npoints, 1);
     sr.at = cs_calloc(s->npoints, sizeof *sr.at);
     sr.points = cs_calloc(s->npoints, sizeof *sr.points);
+    /* Points are loaded (and run) a batch at a time: memory does not grow with the sweep. */
+    size_t batch = (size_t)cs_opts_threads(&o) * 64;
+    if (batch < BATCH_MIN)
+        batch = BATCH_MIN;
     loaded L = {0};
+    L.opts = cs_calloc(batch, sizeof *L.opts);
+    L.pl = cs_calloc(batch, sizeof *L.pl);
+    L.has_pl = cs_calloc(batch, sizeof *L.has_pl);
+    L.ro = cs_calloc(batch, sizeof *L.ro);
+    L.specs = cs_calloc(batch, sizeof *L.specs);
     int rc = 0;
     struct stat stj;
-    if (!resume && stat(journal, &stj) == 0 && stj.st_size > 0) {
+    bool dir_existed = stat(sr.dir, &stj) == 0, journal_existed = stat(journal, &stj) == 0;
+    if (strlen(journal) >= sizeof journal - 1) {
+        rc = cs_cli_usage_error("sweep", "-o: the directory name is too long");
+        goto out;
+    }
+    if (!resume && journal_existed && stj.st_size > 0) {
         rc = cs_cli_usage_error("sweep", "%s exists: pass --resume to go on with that sweep, or give another -o DIR",
                                 journal);
         goto out;
     }
-    if (scan(&sr, resume, &err) != CS_OK) {
+    /* The journal is created and locked first: what follows reads the journals as they stand
+     * while no other sweep can append to them. */
+    if (cs_afile_mkdirs(sr.dir, &err) != CS_OK) {
         rc = cs_cli_report(&err);
+        goto out;
+    }
+    sr.fd = open(journal, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (sr.fd < 0) {
+        cs_err_add(&err, CS_IO, "%s: error: cannot open: %s", journal, strerror(errno));
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    if (lock_journals(&sr, nshards > 1, &err) != CS_OK || scan(&sr, resume, &err) != CS_OK) {
+        rc = cs_cli_report(&err);
+        goto out;
+    }
+    if (!resume && fstat(sr.fd, &stj) == 0 && stj.st_size > 0) { /* appeared meanwhile */
+        rc = cs_cli_usage_error("sweep", "%s exists: pass --resume to go on with that sweep, or give another -o DIR",
+                                journal);
         goto out;
     }
     for (size_t p = shard; p < s->npoints; p += nshards)
@@ -638,35 +749,30 @@ int cs_cmd_sweep(int argc, char **argv)
             sr.points[sr.nrun++] = p;
 
     /* Load every point before running any: a bad value stops the sweep now, not overnight. */
-    size_t nv = sr.nrun ? sr.nrun : 1;
-    L.opts = cs_calloc(nv, sizeof *L.opts);
-    L.pl = cs_calloc(nv, sizeof *L.pl);
-    L.has_pl = cs_calloc(nv, sizeof *L.has_pl);
-    L.ro = cs_calloc(nv, sizeof *L.ro);
-    L.specs = cs_calloc(nv, sizeof *L.specs);
-    for (size_t v = 0; v < sr.nrun && !cs_err_full(&err); v++)
-        load_point(&sr, &L, v, sr.points[v], &err);
+    for (size_t b = 0; b < sr.nrun && !cs_err_full(&err); b += batch) {
+        size_t e = b + batch < sr.nrun ? b + batch : sr.nrun;
+        load_batch(&sr, &L, b, e, &err);
+        release_batch(&sr, &L, e - b, false);
+    }
     if (err.count) {
         rc = cs_cli_report(&err);
         goto out;
     }
-    if (cs_afile_mkdirs(sr.dir, &err) != CS_OK) {
-        rc = cs_cli_report(&err);
-        goto out;
-    }
     if (sr.nrun) {
-        sr.fd = open(journal, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (sr.fd < 0) {
-            cs_err_add(&err, CS_IO, "%s: error: cannot open: %s", journal, strerror(errno));
-            rc = cs_cli_report(&err);
-            goto out;
-        }
         if (!o.quiet)
             fprintf(stderr, "cimsim sweep: %s: %zu points; running %zu%s\n", s->p.name, s->npoints, sr.nrun,
                     nshards > 1 ? " (this shard's)" : "");
-        cs_run_each(L.specs, sr.nrun, cs_opts_threads(&o), NULL, on_point, &sr);
-        close(sr.fd);
-        sr.fd = -1;
+        for (size_t b = 0; b < sr.nrun && !sr.werr.count; b += batch) {
+            size_t e = b + batch < sr.nrun ? b + batch : sr.nrun;
+            load_batch(&sr, &L, b, e, &err);
+            if (err.count) { /* loaded before: only a changed file can fail now */
+                rc = cs_cli_report(&err);
+                goto out;
+            }
+            sr.base = b;
+            cs_run_each(L.specs, e - b, cs_opts_threads(&o), NULL, on_point, &sr);
+            release_batch(&sr, &L, e - b, false);
+        }
         if (sr.werr.count) {
             rc = cs_cli_report(&sr.werr);
             goto out;
@@ -696,15 +802,23 @@ int cs_cmd_sweep(int argc, char **argv)
     }
     rc = sr.failed ? 1 : 0;
 out:
-    if (sr.fd >= 0)
-        close(sr.fd);
-    free_loaded(&L, sr.nrun);
+    if (sr.fd >= 0) {
+        /* A bad spec writes nothing: the journal and DIR this run created go again. */
+        if (rc == 2 && !journal_existed && fstat(sr.fd, &stj) == 0 && stj.st_size == 0) {
+            unlink(journal);
+            if (!dir_existed)
+                rmdir(sr.dir);
+        }
+        close(sr.fd); /* releases the lock */
+    }
+    free_loaded(&sr, &L, batch);
     for (size_t i = 0; i < sr.njournals; i++)
         cs_free(sr.journals[i]);
     cs_free(sr.journals);
     cs_free(sr.state);
     cs_free(sr.at);
     cs_free(sr.points);
+    cs_free(dflt_dir);
     cs_err_free(&sr.werr);
     cs_sweep_destroy(s);
     return rc;

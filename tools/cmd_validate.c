@@ -248,6 +248,8 @@ int cs_cmd_validate(int argc, char **argv)
     }
     if (optind < argc)
         return cs_cli_usage_error("validate", "unexpected argument '%s'", argv[optind]);
+    if (cs_cli_check_output(out))
+        return 2;
     cs_err err;
     cs_err_init(&err);
     report r = {0};

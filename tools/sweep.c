@@ -88,6 +88,16 @@ static void check_sweep(const void *params, cs_cfg_check *chk)
         }
     if (p->axes.n > CS_SWEEP_MAX_AXES)
         cs_cfg_fail(chk, "axes", "at most %d axes", CS_SWEEP_MAX_AXES);
+    /* The name makes the default output directory, sweep-NAME: it must stay one directory in
+     * the working directory. */
+    if (p->name) {
+        bool bad = strlen(p->name) > 200;
+        for (const char *c = p->name; *c && !bad; c++)
+            bad = *c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f;
+        if (bad)
+            cs_cfg_fail(chk, "name", "must be at most 200 characters without '/' or control "
+                                     "characters (it names the directory sweep-NAME)");
+    }
 }
 
 static const cs_cfg_key sweep_keys[] = {
@@ -214,15 +224,22 @@ static void check_values(cs_sweep *s, cs_err *err)
 cs_status cs_sweep_load(const char *path, cs_sweep **out, cs_err *err)
 {
     *out = NULL;
+    cs_cfg *cfg = NULL;
+    cs_status st = cs_cfg_parse_file(path, &cfg, err);
+    return st == CS_OK ? cs_sweep_from_cfg(path, cfg, out, err) : st;
+}
+
+cs_status cs_sweep_from_cfg(const char *path, cs_cfg *cfg, cs_sweep **out, cs_err *err)
+{
+    *out = NULL;
     cs_sweep *s = cs_calloc(1, sizeof *s);
     s->path = cs_strdup(path);
+    s->cfg = cfg;
     const char *slash = strrchr(path, '/');
     s->dir = slash ? cs_strndup(path, (size_t)(slash - path) + (slash == path)) : cs_strdup(".");
     root_p root;
     memset(&root, 0, sizeof root);
-    cs_status st = cs_cfg_parse_file(path, &s->cfg, err);
-    if (st == CS_OK)
-        st = cs_cfg_bind(s->cfg, "", &root_schema, &root, err);
+    cs_status st = cs_cfg_bind(s->cfg, "", &root_schema, &root, err);
     s->p = root.sweep;
     if (st == CS_OK) {
         int before = err->count;
@@ -270,6 +287,13 @@ void cs_sweep_destroy(cs_sweep *s)
     cs_free(s->path);
     cs_free(s->dir);
     cs_free(s);
+}
+
+void cs_sweep_forget_points(cs_sweep *s)
+{
+    for (size_t i = 0; i < s->nowned; i++)
+        cs_free(s->owned[i]);
+    s->nowned = 0;
 }
 
 size_t cs_sweep_naxes(const cs_sweep *s) { return s->p.axes.n; }

@@ -43,6 +43,9 @@ typedef struct cs_sweep {
 /* The schema of a spec file (for describe and docs). */
 const cs_cfg_schema *cs_sweep_schema(void);
 cs_status cs_sweep_load(const char *path, cs_sweep **out, cs_err *err);
+/* The same from a parsed spec (path names it, for messages and relative paths); takes cfg,
+ * which the sweep (or, on failure, this call) destroys. */
+cs_status cs_sweep_from_cfg(const char *path, cs_cfg *cfg, cs_sweep **out, cs_err *err);
 void cs_sweep_destroy(cs_sweep *s); /* NULL is a no-op */
 const cs_sweep_axis *cs_sweep_axis_at(const cs_sweep *s, size_t i);
 size_t cs_sweep_naxes(const cs_sweep *s);
@@ -51,5 +54,8 @@ const char *cs_sweep_value(const cs_sweep *s, size_t p, size_t a);
 /* The options of point p, as `cimsim run` would have them (o->command is the equivalent
  * `cimsim run` command line). The spec's values were checked by cs_sweep_load. */
 void cs_sweep_point_opts(cs_sweep *s, size_t p, cs_opts *o);
+/* Frees the strings cs_sweep_point_opts made for the points so far (resolved paths, set
+ * pairs): their cs_opts must not be used afterwards. A sweep run calls it after each batch. */
+void cs_sweep_forget_points(cs_sweep *s);
 
 #endif

@@ -228,6 +228,9 @@ int cs_trace_replay_cmd(cs_opts *o, const char *path)
     snprintf(wname, sizeof wname, "%s", m->workload && *m->workload ? m->workload : g.name);
     int dtype = strcmp(dt, "fp16") == 0 ? CS_DTYPE_FP16 : CS_DTYPE_INT8;
     cs_trace_close(tr);
+    if (o->dtype >= 0 && o->dtype != dtype)
+        return cs_cli_usage_error("run", "--trace: the trace was recorded with --dtype %s; --dtype %s does not apply",
+                                  cs_dtype_name(dtype), cs_dtype_name(o->dtype));
 
     cs_arch_doc *ad = NULL;
     cs_energy_table *et = NULL;
@@ -270,7 +273,7 @@ int cs_trace_replay_cmd(cs_opts *o, const char *path)
         rc = cs_cli_report(&err);
         goto out;
     }
-    cs_show_result(stdout, r);
+    cs_show_result(cs_cli_output_is_stdout(o->out) ? stderr : stdout, r);
     if (o->out)
         rc = cs_write_result(o->out, r, &err) ? cs_cli_report(&err) : 0;
 out:

@@ -36,7 +36,8 @@ enum {
     CS_TRACE_MAX_META = 4096,              /* key/value pairs in a header */
     CS_TRACE_MAX_STRING_BYTES = 65535,     /* any header string */
     CS_TRACE_RECORD_MAX_BYTES = 54,        /* one encoded record, at most */
-    CS_TRACE_RAW_RECORD_BYTES = 40         /* sizeof(cs_op): the basis of compression ratios */
+    CS_TRACE_RAW_RECORD_BYTES = 40,        /* sizeof(cs_op): the basis of compression ratios */
+    CS_TRACE_TEXT_MAX_LINE = 1 << 20       /* a line of the plain-text form, at most */
 };
 
 /* ---- metadata ------------------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "alloc.h"
 #include "trace_int.h"
 
@@ -779,8 +780,12 @@ cs_status cs_trace_import(const char *text_path, const char *out_path, cs_err *e
     size_t cap = 0;
     ssize_t len;
     bool stop = false;
-    while (!stop && (len = getline(&line, &cap, f)) >= 0) {
+    while (!stop && (len = cs_afile_getline(f, &line, &cap, CS_TRACE_TEXT_MAX_LINE)) != -1) {
         im.line++;
+        if (len == -2) {
+            line_error(&im, "line longer than %d bytes", CS_TRACE_TEXT_MAX_LINE);
+            break;
+        }
         if ((size_t)len != strlen(line)) {
             line_error(&im, "NUL byte in line");
             break;
@@ -800,7 +805,7 @@ cs_status cs_trace_import(const char *text_path, const char *out_path, cs_err *e
             stop = true;
     }
     bool read_fail = ferror(f);
-    free(line); /* allocated by getline, not by cs_malloc */
+    cs_free(line);
     fclose(f);
     if (read_fail) {
         cs_err_add(err, CS_IO, "%s: error: read failed", text_path);

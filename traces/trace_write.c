@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "afile.h"
 #include "alloc.h"
 #include "buf.h"
 #include "trace_int.h"
@@ -42,8 +43,9 @@ typedef struct wstream {
 } wstream;
 
 struct cs_trace_writer {
-    char *path;      /* final path */
-    char *tmp_path;  /* temporary file being written; renamed to path by finish */
+    char *path;      /* final path (a link's target for an atomic write) */
+    char *tmp_path;  /* temporary file being written; renamed to path by finish; NULL when
+                        written in place (a FIFO, a device, standard output) */
     int fd;
     FILE *spill;     /* index entries in write order (unlinked temporary file) */
     uint64_t off;    /* bytes written to the file so far, including out[] */
@@ -278,7 +280,8 @@ static void destroy(cs_trace_writer *w)
 {
     if (w->fd >= 0) {
         close(w->fd);
-        unlink(w->tmp_path);
+        if (w->tmp_path)
+            unlink(w->tmp_path);
     }
     if (w->spill)
         fclose(w->spill);
@@ -322,20 +325,41 @@ cs_status cs_trace_writer_create(const char *path, const cs_trace_meta *meta,
     if (st != CS_OK)
         return st;
 
+    cs_afile_kind kind;
+    char *target = NULL;
+    st = cs_afile_target(path, true, &kind, &target, err);
+    if (st != CS_OK)
+        return st;
     cs_trace_writer *w = cs_calloc(1, sizeof *w);
     w->fd = -1;
-    w->path = cs_strdup(path);
-    w->tmp_path = temp_name(path, ".tmp.XXXXXX");
+    w->path = target ? target : cs_strdup(path);
     w->chunk_records = chunk_records;
     w->nstreams = meta->nstreams;
-    w->fd = mkstemp(w->tmp_path);
+    /* A file is written to a temporary beside it and renamed; a FIFO, a device or standard
+     * output in place (the writer only appends, so any of them will do). */
+    if (kind == CS_AFILE_ATOMIC) {
+        w->tmp_path = temp_name(w->path, ".tmp.XXXXXX");
+        w->fd = mkstemp(w->tmp_path);
+    } else {
+        w->fd = kind == CS_AFILE_STDOUT ? dup(STDOUT_FILENO)
+                                        : open(w->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
     if (w->fd < 0) {
         st = cs_err_add(err, CS_IO, "%s: error: cannot create: %s", path, strerror(errno));
         destroy(w);
         return st;
     }
-    /* The spill file is unlinked at once: it disappears with the process, whatever happens. */
-    char *spill_path = temp_name(path, ".idx.XXXXXX");
+    /* The spill file is unlinked at once: it disappears with the process, whatever happens.
+     * Beside the target when that is a file, else in $TMPDIR (or /tmp). */
+    const char *tdir = getenv("TMPDIR");
+    char *tbase = NULL;
+    if (!w->tmp_path) {
+        size_t n = strlen(tdir && *tdir ? tdir : "/tmp") + 16;
+        tbase = cs_malloc(n);
+        snprintf(tbase, n, "%s/cimsim-trace", tdir && *tdir ? tdir : "/tmp");
+    }
+    char *spill_path = temp_name(tbase ? tbase : w->path, ".idx.XXXXXX");
+    cs_free(tbase);
     int sfd = mkstemp(spill_path);
     if (sfd >= 0) {
         unlink(spill_path);
@@ -580,14 +604,15 @@ cs_status cs_trace_writer_finish(cs_trace_writer *w, cs_err *err)
         st = write_index_and_footer(w, err);
     if (st == CS_OK)
         st = out_flush(w, err);
-    if (st == CS_OK && (fsync(w->fd) != 0 || fchmod(w->fd, 0644) != 0))
+    if (st == CS_OK && w->tmp_path && (fsync(w->fd) != 0 || fchmod(w->fd, 0644) != 0))
         st = io_fail(w, err, "cannot sync");
     if (st == CS_OK) {
         int fd = w->fd;
         w->fd = -1; /* closed below: destroy() must not unlink a renamed file */
-        if (close(fd) != 0 || rename(w->tmp_path, w->path) != 0) {
+        if (close(fd) != 0 || (w->tmp_path && rename(w->tmp_path, w->path) != 0)) {
             st = io_fail(w, err, "cannot finish writing");
-            unlink(w->tmp_path);
+            if (w->tmp_path)
+                unlink(w->tmp_path);
         }
     }
     destroy(w);

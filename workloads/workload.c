@@ -72,12 +72,13 @@ static int split(char *s, char **fields, int max)
     int n = 0;
     for (;;) {
         char *c = strchr(s, ',');
+        if (c)
+            *c = '\0'; /* before trimming: spaces on either side of a field are dropped */
         if (n < max)
             fields[n] = trim(s);
         n++;
         if (!c)
             break;
-        *c = '\0';
         s = c + 1;
     }
     return n;
@@ -115,13 +116,14 @@ static cs_status parse_line(const char *file, int line, char *text, cs_gemm *g, 
     return st;
 }
 
-static bool is_header(char *text)
+static bool is_header(const char *text)
 {
-    char copy[128];
-    snprintf(copy, sizeof copy, "%s", text);
+    char *copy = cs_strdup(text);
     char *f[5];
     int n = split(copy, f, 5);
-    return n >= 4 && strcmp(f[0], "name") == 0 && strcmp(f[1], "m") == 0;
+    bool h = n >= 4 && strcmp(f[0], "name") == 0 && strcmp(f[1], "m") == 0;
+    cs_free(copy);
+    return h;
 }
 
 cs_status cs_workload_parse(const char *display_name, const char *text, cs_workload **out,
@@ -205,10 +207,13 @@ cs_status cs_workload_load(const char *spec, cs_workload **out, cs_err *err)
         return st;
     }
     if (looks_like_dims(spec)) {
-        char line[160];
-        snprintf(line, sizeof line, "x,%s", spec);
+        size_t n = strlen(spec) + 3; /* the whole value: a cut would run another GEMM */
+        char *line = cs_malloc(n);
+        snprintf(line, n, "x,%s", spec);
         cs_gemm g;
-        if (parse_line("-w", 0, line, &g, err) != CS_OK)
+        cs_status pst = parse_line("-w", 0, line, &g, err);
+        cs_free(line);
+        if (pst != CS_OK)
             return CS_USAGE;
         cs_workload *w = cs_calloc(1, sizeof *w);
         w->gemms = cs_malloc(sizeof g);

@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "afile.h"
 #include "alloc.h"
 #include "check.h"
 #include "hash.h"
@@ -131,8 +132,10 @@ static pos setting_pos(const cs_cfg *cfg, const config_setting_t *s)
 /* ==== parse: reading and @include expansion ================================================ */
 
 /* The whole file, NUL-terminated; NULL with errno set when it cannot be read. Configuration
- * files are small: anything past 16 MiB (an include of /dev/zero, say) is refused (EFBIG). */
-static char *read_disk(const char *path)
+ * files are small: anything past 16 MiB (an include of /dev/zero, say) is refused (EFBIG). A
+ * NUL byte inside is refused too (EILSEQ, its offset in *nul_at): libconfig would stop there
+ * and ignore the rest. A UTF-8 byte-order mark is dropped. */
+static char *read_disk(const char *path, size_t *nul_at)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -144,7 +147,7 @@ static char *read_disk(const char *path)
     int bad = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         cs_buf_append(&b, chunk, n);
-        if (b.len > (16u << 20)) {
+        if (b.len > CS_AFILE_MAX_INPUT_BYTES) {
             bad = EFBIG;
             break;
         }
@@ -152,12 +155,31 @@ static char *read_disk(const char *path)
     if (!bad)
         bad = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
+    const char *nul = !bad && b.len ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul) {
+        *nul_at = (size_t)(nul - b.data);
+        bad = EILSEQ;
+    }
     if (bad) {
         cs_buf_free(&b);
         errno = bad;
         return NULL;
     }
-    return cs_buf_take(&b);
+    char *text = cs_buf_take(&b);
+    if (text && strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+        memmove(text, text + 3, strlen(text) - 2);
+    return text;
+}
+
+/* Why read_disk failed (errno e), in words. */
+static void read_fail(int e, size_t nul_at, char *buf, size_t cap)
+{
+    if (e == EFBIG)
+        snprintf(buf, cap, "larger than %d MiB (docs/limits.md)", CS_AFILE_MAX_INPUT_BYTES >> 20);
+    else if (e == EILSEQ)
+        snprintf(buf, cap, "a NUL byte at byte %zu (everything after it would be ignored)", nul_at);
+    else
+        snprintf(buf, cap, "%s", strerror(e));
 }
 
 static char *dir_of(const char *path)
@@ -385,10 +407,15 @@ static char *open_include(expander *x, const char *from, int lineno, bool builti
         }
         return cs_strndup(vf->data, vf->len);
     }
-    char *text = read_disk(path);
-    if (!text)
-        expand_fail(x, errno == ENOENT ? CS_NOT_FOUND : CS_IO, from, lineno, "@include",
-                    "cannot open '%s': %s", display, strerror(errno));
+    size_t nul_at = 0;
+    char *text = read_disk(path, &nul_at);
+    if (!text) {
+        int e = errno;
+        char why[160];
+        read_fail(e, nul_at, why, sizeof why);
+        expand_fail(x, e == ENOENT ? CS_NOT_FOUND : e == EILSEQ ? CS_FORMAT : CS_IO, from, lineno,
+                    "@include", "cannot open '%s': %s", display, why);
+    }
     return text;
 }
 
@@ -557,10 +584,15 @@ cs_status cs_cfg_parse_file(const char *path, cs_cfg **out, cs_err *err)
         cs_free(vpath);
         return st;
     }
-    char *text = read_disk(path);
-    if (!text)
-        return cs_err_at(err, errno == ENOENT ? CS_NOT_FOUND : CS_IO, path, 0, "cannot open", "%s",
-                         strerror(errno));
+    size_t nul_at = 0;
+    char *text = read_disk(path, &nul_at);
+    if (!text) {
+        int e = errno;
+        char why[160];
+        read_fail(e, nul_at, why, sizeof why);
+        return cs_err_at(err, e == ENOENT ? CS_NOT_FOUND : e == EILSEQ ? CS_FORMAT : CS_IO, path, 0,
+                         "cannot open", "%s", why);
+    }
     char *id = NULL;
     struct stat st;
     if (stat(path, &st) == 0) {

@@ -1,6 +1,7 @@
 /* placement — parsing, sizing and the resources a CiM placement takes from its level. */
 #include "placement.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ cs_status cs_placement_parse(const cs_arch *a, const char *spec, const char *mac
         char *end;
         errno = 0;
         unsigned long v = strtoul(macros, &end, 10);
-        if (!*macros || *end || errno || v < 1 || v > 65535) {
+        /* Digits only: strtoul would take leading spaces and a sign, but not trailing ones. */
+        if (!isdigit((unsigned char)*macros) || *end || errno || v < 1 || v > 65535) {
             cs_placement_free(out);
             return cs_err_add(err, CS_USAGE,
                               "--macros: error: must be a count from 1 to 65535, iso-area or iso-capacity (got \"%s\")",

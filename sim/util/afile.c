@@ -320,3 +320,22 @@ cs_status cs_afile_read(const char *path, char **out, size_t *len, cs_err *err)
 {
     return cs_afile_read_max(path, CS_AFILE_MAX_INPUT_BYTES, out, len, err);
 }
+
+long cs_afile_getline(FILE *f, char **line, size_t *cap, size_t max_bytes)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc_unlocked(f)) != EOF) {
+        if (n + 2 > *cap)
+            CS_GROW(*line, *cap, n + 2);
+        (*line)[n++] = (char)c;
+        if (c == '\n')
+            break;
+        if (n > max_bytes)
+            return -2;
+    }
+    if (!n)
+        return -1;
+    (*line)[n] = '\0';
+    return (long)n;
+}

@@ -66,6 +66,11 @@ cs_status cs_afile_mkdirs(const char *dir, cs_err *err);
  * (CS_FORMAT, with its byte offset: everything after it would be ignored); a UTF-8 byte-order
  * mark at the start is dropped. */
 cs_status cs_afile_read(const char *path, char **out, size_t *len, cs_err *err);
+/* One line of f, its newline included, into *line (grown with cs_malloc as needed; the caller
+ * frees it): like POSIX getline, but never more than max_bytes, so that a file without
+ * newlines (/dev/zero) cannot take all the memory. Returns the length (NUL bytes inside are
+ * kept and counted), -1 at the end of the file, -2 when the line is longer than max_bytes. */
+long cs_afile_getline(FILE *f, char **line, size_t *cap, size_t max_bytes);
 /* The same with another limit (result files are larger). */
 cs_status cs_afile_read_max(const char *path, size_t max_bytes, char **out, size_t *len,
                             cs_err *err);
