@@ -25,6 +25,7 @@
 #include <zstd_errors.h>
 
 #include "alloc.h"
+#include "opcheck.h"
 #include "trace_int.h"
 
 enum {
@@ -957,10 +958,71 @@ static cs_status check_chunks(cs_trace_reader *r, cs_err *err)
     return st;
 }
 
+/* A cimsim metadata number (gemm.m, ...), or 0 when absent or not a number. */
+static uint64_t meta_number(const cs_trace_reader *r, const char *key)
+{
+    for (uint32_t i = 0; i < r->meta.nkv; i++)
+        if (strcmp(r->kv[i].key, key) == 0) {
+            char *end;
+            unsigned long long v = strtoull(r->kv[i].value, &end, 10);
+            return *r->kv[i].value && !*end ? v : 0;
+        }
+    return 0;
+}
+
+/* What the simulator will refuse or cannot run: each SM stream against the static rules of
+ * sim/core/opcheck.h, read stream by stream (one stream's state at a time); then, for a trace
+ * with cimsim's GEMM metadata, the MACs of its MMA and CIM_MAC ops against gemm.m x n x k (a
+ * replay checks the same sum at the end of the run). */
+static cs_status check_semantics(cs_trace_reader *r, cs_err *err)
+{
+    cs_status st = CS_OK;
+    uint64_t macs = 0;
+    cs_opcheck chk;
+    cs_opcheck_init(&chk);
+    for (uint32_t s = 0; s < r->meta.nstreams; s++)
+        r->st[s].prev_end = 0; /* the chunk walk above went through them already */
+    for (uint32_t s = 0; s < r->meta.nstreams && st == CS_OK; s++) {
+        bool sm = r->streams[s].kind == CS_STREAM_SM;
+        cs_opcheck_free(&chk);
+        for (uint64_t n = 0; st == CS_OK; n++) {
+            cs_op op;
+            bool eof;
+            if ((st = cs_trace_next(r, s, &op, &eof, err)) != CS_OK)
+                break;
+            const char *why = NULL;
+            if (eof) {
+                if (sm && !cs_opcheck_end(&chk, &why))
+                    st = fail(r, err, CS_FORMAT, r->footer_offset + 8 + 8 * s,
+                              "stream %u: %s", s, why);
+                break;
+            }
+            if (sm && !cs_opcheck_next(&chk, &op, &why)) {
+                const rcur *c = r->st[s].cur;
+                st = fail(r, err, CS_FORMAT, c->e.offset, "stream %u chunk %llu record %u of the "
+                          "chunk (op %llu of the stream): %s", s, (unsigned long long)c->chunk,
+                          c->got - 1, (unsigned long long)n, why);
+            }
+            uint64_t m = cs_opcheck_op_macs(&op);
+            macs = macs + m < macs ? UINT64_MAX : macs + m;
+        }
+    }
+    cs_opcheck_free(&chk);
+    uint64_t gm = meta_number(r, "gemm.m"), gn = meta_number(r, "gemm.n"), gk = meta_number(r, "gemm.k");
+    if (st == CS_OK && gm && gn && gk && gm * gn * gk / gk / gn == gm && macs != gm * gn * gk)
+        st = fail(r, err, CS_FORMAT, r->data_start, "the MMA and CiM MAC ops hold %llu MACs, not the "
+                  "%llu of gemm.m x gemm.n x gemm.k (%llux%llux%llu)", (unsigned long long)macs,
+                  (unsigned long long)(gm * gn * gk), (unsigned long long)gm, (unsigned long long)gn,
+                  (unsigned long long)gk);
+    return st;
+}
+
 static cs_status check_reader(cs_trace_reader *r, uint64_t *records, uint64_t *chunks,
                               cs_err *err)
 {
     cs_status st = check_chunks(r, err);
+    if (st == CS_OK)
+        st = check_semantics(r, err);
     if (st == CS_OK) {
         if (records)
             *records = r->total_records;

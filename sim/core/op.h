@@ -64,6 +64,9 @@ typedef enum {
 
 typedef enum { CS_DTYPE_INT8 = 0, CS_DTYPE_FP16 = 1, CS_DTYPE_COUNT } cs_dtype;
 
+/* Copy groups (CP_ASYNC tags) a warp may have outstanding at once (sim/core/opcheck.h). */
+enum { CS_OP_MAX_COPY_GROUPS = 32 };
+
 enum {
     CS_OPF_SWIZZLE = 1u << 0,   /* shared-memory address is XOR-swizzled (conflict-free tiles) */
     CS_OPF_FROM_SMEM = 1u << 1, /* CiM ops: source is shared memory (local), not global (addr) */

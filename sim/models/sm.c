@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "check.h"
+#include "opcheck.h"
 
 static const cs_cfg_key sm_keys[] = {
     CS_CFG_K(cs_sm_params, count, "count", CS_CFG_INT, false, "108", 1, 65535, "SMs", "streaming multiprocessors"),
@@ -42,7 +43,7 @@ static void check_sm(const void *params, cs_cfg_check *chk)
 const cs_cfg_schema cs_sm_schema =
     CS_CFG_SCHEMA("sm", cs_sm_params, sm_keys, check_sm, "Streaming multiprocessors: warps, CTAs, issue, LSU.");
 
-enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2, MIO_CYCLES = 32 };
+enum { MAX_GROUPS = CS_OP_MAX_COPY_GROUPS, MAX_SP = 8, MMA_IN_FLIGHT = 2, MIO_CYCLES = 32 };
 enum { W_FREE, W_READY, W_BLOCKED, W_BAR, W_DRAIN, W_DONE };
 enum { B_NONE, B_LDS, B_MMA, B_LSU, B_CP, B_CIM };
 enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMIN = 5, CLS_CIMREQ = 6 };
@@ -133,6 +134,7 @@ struct cs_sm {
     uint32_t stream;
     bool stream_done, have_begin;
     cs_op begin;
+    cs_opcheck chk;               /* the stream's static rules (sim/core/opcheck.h) */
     uint64_t ops_read;
     cs_status status;
     cs_err err;
@@ -380,9 +382,10 @@ static void fetch_ctas(cs_sm *sm)
                 break;
             }
             sm->ops_read++;
-            if (sm->begin.kind != CS_OP_CTA_BEGIN) {
-                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)", "expected cta_begin",
-                     sm->begin.kind);
+            const char *why;
+            if (sm->begin.kind != CS_OP_CTA_BEGIN || !cs_opcheck_next(&sm->chk, &sm->begin, &why)) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)",
+                     sm->begin.kind != CS_OP_CTA_BEGIN ? "expected cta_begin" : why, sm->begin.kind);
                 return;
             }
             const cs_op *b = &sm->begin;
@@ -440,9 +443,13 @@ static void fetch_ctas(cs_sm *sm)
                 return;
             }
             sm->ops_read++;
+            const char *why;
+            if (!cs_opcheck_next(&sm->chk, &op, &why)) {
+                fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)", why, op.kind);
+                return;
+            }
             if (op.kind == CS_OP_CTA_END)
                 break;
-            const char *why;
             if (!op_valid(sm, c, &op, &why)) {
                 fail(sm, CS_FORMAT, "stream %u op %llu: %s (got kind %llu)", why, op.kind);
                 return;
@@ -1175,6 +1182,7 @@ void cs_sm_destroy(cs_sm *sm)
     cs_free(sm->jobs);
     cs_free(sm->ms);
     cs_cim_group_destroy(sm->cim);
+    cs_opcheck_free(&sm->chk);
     cs_smem_destroy(sm->smem);
     cs_component_fini(&sm->base);
     cs_free(sm);
@@ -1223,6 +1231,7 @@ void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
     sm->stream = stream;
     sm->stream_done = sm->have_begin = sm->done = false;
     sm->status = CS_OK;
+    cs_opcheck_free(&sm->chk); /* a fresh stream */
     for (uint32_t i = 0; i < CS_SM_CTA_TIMES; i++)
         sm->cta_done[i] = CS_PS_NEVER;
     for (uint32_t m = 0; m < sm->cim_macros && sm->ms; m++)
