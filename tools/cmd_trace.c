@@ -51,7 +51,9 @@ static const char usage_check[] =
     "usage: cimsim trace check FILE\n"
     "\n"
     "Validates the whole trace: magic, version, header, footer, index checksum, every chunk's\n"
-    "checksums, every record's encoding and per-kind fields, record counts. Prints\n"
+    "checksums, every record's encoding and per-kind fields, record counts; then what a\n"
+    "replay needs: each SM stream's CTAs, warps, shared-memory extents and copy groups within\n"
+    "the simulator's rules, and the MACs adding up to the GEMM of the metadata. Prints\n"
     "'FILE: ok: ...' or the first problem as 'FILE: byte OFFSET: error: WHAT' (exit 2).\n";
 
 static const char usage_import[] =
@@ -120,7 +122,8 @@ static int cmd_check(int argc, char **argv)
     cs_err err;
     cs_err_init(&err);
     uint64_t records = 0, chunks = 0;
-    if (cs_trace_check(file, &records, &chunks, &err) != CS_OK)
+    if (cs_trace_check(file, &records, &chunks, &err) != CS_OK ||
+        cs_trace_check_ops(file, &err) != CS_OK)
         return cs_cli_report(&err);
     printf("%s: ok: %llu records in %llu chunks\n", file, (unsigned long long)records,
            (unsigned long long)chunks);

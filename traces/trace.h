@@ -132,6 +132,11 @@ size_t cs_trace_reader_buffered_bytes(const cs_trace_reader *r);
 cs_status cs_trace_check(const char *path, uint64_t *records, uint64_t *chunks, cs_err *err);
 cs_status cs_trace_check_mem(const void *data, size_t len, const char *name, uint64_t *records,
                              uint64_t *chunks, cs_err *err);
+/* What a replay needs beyond a valid file (docs/trace-format.md section 9): every SM stream
+ * follows the static rules the simulator applies (sim/core/opcheck.h), and with cimsim's GEMM
+ * metadata the MMA and CiM MAC ops add up to gemm.m x gemm.n x gemm.k. CS_FORMAT with the
+ * offending record's chunk offset. Call it on a file cs_trace_check accepted. */
+cs_status cs_trace_check_ops(const char *path, cs_err *err);
 
 /* Prints header metadata, the stream table (records, chunks, compressed bytes per stream) and
  * the compression ratio against 40-byte records. */

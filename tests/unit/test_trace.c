@@ -1252,7 +1252,8 @@ Test(trace, cli_exit_codes)
     cr_assert_eq(run_cli("check", "--help", NULL, NULL, NULL), 0);
     cr_assert_eq(run_cli("import", "--help", NULL, NULL, NULL), 0);
     cr_assert_eq(run_cli("info", bin, NULL, NULL, NULL), 0);
-    cr_assert_eq(run_cli("check", bin, NULL, NULL, NULL), 0);
+    /* a valid file of random ops: check also says the simulator could not run it */
+    cr_assert_eq(run_cli("check", bin, NULL, NULL, NULL), 2);
     cr_assert_eq(run_cli("dump", bin, "--sm", "7", "--limit=3"), 0);
     cr_assert_eq(run_cli("dump", bin, "--stream=3", NULL, NULL), 0);
     cr_assert_eq(run_cli(NULL, NULL, NULL, NULL, NULL), 2);
@@ -1264,6 +1265,10 @@ Test(trace, cli_exit_codes)
     cr_assert_eq(run_cli("check", tpath("none.cstr"), NULL, NULL, NULL), 2);
     cr_assert_eq(run_cli("import", txt, NULL, NULL, NULL), 2, "missing -o");
     spit_text(txt, "@streams sm:1\nsm 0 bar tag=3\n");
+    cr_assert_eq(run_cli("import", txt, "-o", bin2, NULL), 0);
+    cr_assert_eq(run_cli("check", bin2, NULL, NULL, NULL), 2, "a bar outside a CTA");
+    spit_text(txt, "@streams sm:1\nsm 0 cta_begin x=0 rows=1 stride=32\nsm 0 bar tag=3\n"
+                   "sm 0 cta_end x=0\n");
     cr_assert_eq(run_cli("import", txt, "-o", bin2, NULL), 0);
     cr_assert_eq(run_cli("check", bin2, NULL, NULL, NULL), 0);
     spit_text(txt, "@streams sm:1\nsm 0 bar tog=3\n");
