@@ -5,9 +5,13 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "afile.h"
+#include "alloc.h"
 
 int cs_cli_report(cs_err *err)
 {
@@ -118,9 +122,19 @@ static const char usage[] =
     "commands:\n"
     "  (none)     same as 'cimsim compare' on the built-in defaults\n";
 
+/* jansson's allocations end like cimsim's own when memory runs out (sim/util/alloc.h). */
+static void *json_alloc(size_t bytes)
+{
+    void *p = malloc(bytes);
+    if (!p && bytes)
+        cs_alloc_fail(bytes);
+    return p;
+}
+
 int cs_cli_main(int argc, char **argv)
 {
     opterr = 0; /* the subcommands word their own one-line errors */
+    json_set_alloc_funcs(json_alloc, free);
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         printf("cimsim %s\n", CIMSIM_VERSION);
         return 0;

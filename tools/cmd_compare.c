@@ -171,6 +171,7 @@ int cs_cmd_compare(int argc, char **argv)
             }
             npl++;
         }
+    cs_opts_size_note(&o, in.w, npl + 1);
     for (size_t v = 0; v <= npl; v++) {
         cs_run_opts_init(&ros[v]);
         ros[v].dtype = o.dtype;

@@ -110,6 +110,7 @@ int cs_cmd_run(int argc, char **argv)
         rc = cs_cli_report(&err);
         goto out;
     }
+    cs_opts_size_note(&o, in.w, 1);
     cs_run_opts ro;
     cs_run_opts_init(&ro);
     ro.dtype = o.dtype;

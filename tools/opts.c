@@ -193,6 +193,21 @@ cs_status cs_inputs_load(const cs_opts *o, cs_inputs *in, cs_err *err)
     return st;
 }
 
+void cs_opts_size_note(const cs_opts *o, const cs_workload *w, size_t variants)
+{
+    double macs = (double)cs_workload_macs(w) * (double)variants;
+    size_t tasks = w->count * variants; /* threads share out (variant, GEMM) pairs */
+    int threads = (size_t)cs_opts_threads(o) < tasks ? cs_opts_threads(o) : (int)tasks;
+    double hours = macs / CS_OPTS_SIM_MACS_PER_SECOND / threads / 3600;
+    if (o->quiet || hours < 0.25)
+        return;
+    fprintf(stderr, "cimsim %s: note: %s holds %.3g MACs%s; cycle-level simulation handles roughly "
+                    "%.0e MACs per second per thread, so this takes about %.2g hours on %d thread(s) "
+                    "(docs/limits.md; -q hides this note)\n",
+            o->sub, w->name, macs, variants > 1 ? " over all variants" : "",
+            (double)CS_OPTS_SIM_MACS_PER_SECOND, hours, threads);
+}
+
 void cs_inputs_free(cs_inputs *in)
 {
     cs_energy_table_destroy(in->et);
@@ -214,12 +229,14 @@ cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placemen
     return st;
 }
 
+/* -j N, capped at the processors online: a thread beyond them does not run sooner, it only
+ * holds one more simulated GPU in memory (-j 1024 on 2 cores held 52 GPUs, 1.3 GB). The pool
+ * caps it again at the work available. Results do not depend on the count. */
 int cs_opts_threads(const cs_opts *o)
 {
-    if (o->threads > 0)
-        return o->threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    int cores = n > 0 ? (int)n : 1;
+    return o->threads > 0 && o->threads < cores ? o->threads : cores;
 }
 
 static void print_progress(size_t done, size_t total, const char *gemm, const char *primitive)

@@ -101,6 +101,11 @@ typedef struct cs_inputs {
  * the first that fails. cs_inputs_free releases whatever was loaded. */
 cs_status cs_inputs_load(const cs_opts *o, cs_inputs *in, cs_err *err);
 void cs_inputs_free(cs_inputs *in);
+/* A workload that will simulate for long gets a note on stderr before the work starts (unless
+ * -q): its MACs (times variants), and the time that takes at CS_OPTS_SIM_MACS_PER_SECOND per
+ * thread (a tensor-core baseline on the development machine; docs/limits.md). */
+#define CS_OPTS_SIM_MACS_PER_SECOND 5e9
+void cs_opts_size_note(const cs_opts *o, const cs_workload *w, size_t variants);
 int cs_opts_threads(const cs_opts *o);
 /* The placement --cim names (CS_OK with *has false when --cim was not given). */
 cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placement *out, bool *has, cs_err *err);
