@@ -24,7 +24,8 @@ static const char usage[] =
     "utilisation, the limiting bound, energy and the mapping.\n"
     "\n"
     "options:\n" CS_OPTS_HELP
-    "      --cim PRIM@LEVEL   run on CiM macros instead of the tensor cores\n" CS_OPTS_HELP_CIM
+    "      --cim PRIM@LEVEL   run on CiM macros instead of the tensor cores (none: the\n"
+    "                         tensor-core baseline, as without --cim)\n" CS_OPTS_HELP_CIM
     "  -o, --output FILE      write the result JSON (docs/results.md) atomically\n"
     "      --trace FILE       replay a trace (cimsim trace record) instead of mapping a workload\n"
     "      --stats FILE       write every statistic of every GEMM (text, one block per GEMM)\n"

@@ -117,6 +117,10 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         o->tc.split_k = v;
         return 1;
     case CS_OPT_CIM:
+        if (strcmp(arg, "none") == 0) { /* the tensor-core baseline, as in a sweep's cim axis */
+            o->cim = NULL;
+            return 1;
+        }
         if (!strchr(arg, '@'))
             return bad(o, "--cim: expected PRIMITIVE@LEVEL, e.g. analog6T@rf (got \"%s\")", arg);
         o->cim = arg;

@@ -83,6 +83,15 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_ti
     double t_l2 = t->l2_bypass ? 0 : bytes_l2 / t->l2_bytes_per_cycle;
     tl->est_l2_bytes = bytes_l2;
     double fill = waves * 2.0 * t->mem_latency_cycles; /* filling the pipeline, once per wave */
+    /* Split-K partial sums (fp32) are reduced into the L2 by the epilogue of each CTA, in a
+     * burst at the end of its main loop. When they do not fit in the L2 beside the operands,
+     * the slices' partial sums are evicted between slices and return from DRAM, and that
+     * traffic does not overlap the main loop: it is added, not overlapped (docs/model.md
+     * 13.2, "split-K"; 2048x4096x4096 simulates 15 % slower at split 2 than at split 1). */
+    double t_spill = 0;
+    if (tl->split_k > 1 && !t->l2_bypass &&
+        (double)(g->m * g->n) * 4.0 + (double)(g->m * g->k + g->n * g->k) * (double)elem > (double)t->l2_bytes)
+        t_spill = bytes_out / t->dram_bytes_per_s * cycles_per_s;
     /* Shared-memory bank cycles: fragment loads of every warp plus the copies landing, per
      * k-step, at the bank pipeline's bytes per cycle, shared by the CTAs resident on an SM. */
     double lds = (double)tl->warps * (double)tl->cta_k_bytes * (double)(tl->warp_m + tl->warp_n) +
@@ -92,7 +101,7 @@ static double estimate(const cs_target *t, const cs_gemm *g, int dtype, cs_tc_ti
         t_compute = t_smem;
     double m = t_compute > t_dram ? t_compute : t_dram;
     m = m > t_l2 ? m : t_l2;
-    return m + fill;
+    return m + fill + t_spill;
 }
 
 /* Tensor-core MACs spent on padding (rows and columns of edge tiles beyond the GEMM). */
