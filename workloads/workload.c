@@ -230,6 +230,10 @@ cs_status cs_workload_load(const char *spec, cs_workload **out, cs_err *err)
     cs_err local;
     cs_err_init(&local);
     if (cs_afile_read(spec, &text, NULL, &local) != CS_OK) {
+        if (local.status != CS_NOT_FOUND) { /* a file, but unreadable, too large or not text */
+            cs_err_merge(err, &local);
+            return local.status;
+        }
         cs_buf names;
         cs_buf_init(&names);
         for (int i = 0; presets[i]; i++)
