@@ -91,11 +91,15 @@ cs_ps cs_cim_write(cs_cim_group *g, uint32_t macro, uint64_t bytes, cs_ps now);
 cs_ps cs_cim_compute(cs_cim_group *g, uint32_t macro, uint64_t rows, uint64_t k, uint64_t n, cs_ps now,
                      uint64_t *macs);
 cs_ps cs_cim_free_at(const cs_cim_group *g, uint32_t macro);
+/* When the macro's latest write or compute ended its own work (start + its duration); the
+ * operation's completion (cs_cim_free_at) may be later by the wait for its host bank share. */
+cs_ps cs_cim_own_end(const cs_cim_group *g, uint32_t macro);
 
 typedef struct cs_cim_counts {
     uint64_t mac, write;            /* actions */
     uint64_t macs_useful, ops, write_bytes;
     uint64_t busy_cycles;           /* summed over macros */
+    uint64_t macros_computed, macros_written; /* macros that computed, were written (at least once) */
 } cs_cim_counts;
 const cs_cim_counts *cs_cim_get_counts(const cs_cim_group *g);
 
