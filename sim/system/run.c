@@ -131,6 +131,12 @@ static cs_status check_invariants(const cs_arch *a, const cs_gemm_result *gr, in
     if (gr->cycles < gr->bound_dram)
         FAIL("%" PRIu64 " cycles is below the DRAM bandwidth bound of %" PRIu64, g->name, gr->cycles,
              gr->bound_dram);
+    uint64_t attributed = 0;
+    for (int c = 0; c < CS_CAUSES; c++)
+        attributed += gr->attribution[c];
+    if (attributed != gr->cycles)
+        FAIL("%" PRIu64 " cycles attributed to causes, not the %" PRIu64 " cycles run", g->name, attributed,
+             gr->cycles);
 #undef FAIL
     (void)a;
     (void)dtype;
