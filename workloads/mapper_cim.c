@@ -575,12 +575,15 @@ static void emit_all_warps(stream_st *ss, int kind, uint32_t tag)
     }
 }
 
-/* Output of rows [row0, row0+rows) x [n0, n0+nn): STG of Z, or RED of 4-byte partial sums. */
+/* Output of rows [row0, row0+rows) x [n0, n0+nn): STG of Z, or RED of 4-byte partial sums
+ * (flagged as a spill when the column block still has rounds to come). */
 static void emit_output(gen *x, stream_st *ss, uint64_t row0, uint64_t rows, uint64_t n0, uint64_t nn, bool red,
-                        uint32_t warp)
+                        bool spill, uint32_t warp)
 {
     uint64_t e = red ? 4 : x->lay.c_elem_bytes;
     cs_op o = op0(red ? CS_OP_RED : CS_OP_STG, warp);
+    if (spill)
+        o.flags = CS_OPF_SPILL;
     o.addr = x->lay.c + (row0 * x->g.n + n0) * e;
     o.rows = (uint32_t)rows;
     o.row_bytes = (uint32_t)(nn * e);
@@ -697,6 +700,7 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
                 bool split_k = m->grid_k > 1;
                 if (r == lr || (m->order == CS_CIM_WS && m->spill))
                     emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && m->order == CS_CIM_WS && m->spill),
+                                r != lr,
                                 (uint32_t)(nb % WARPS));
             }
         }
@@ -848,7 +852,7 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             continue;
         bool red = m->grid_k > 1 || (fr != lr && m->spill);
         if (r == lr || (fr != lr && m->spill))
-            emit_output(x, ss, row0, rows, n0, nn, red, (uint32_t)(it.nb % WARPS));
+            emit_output(x, ss, row0, rows, n0, nn, red, r != lr, (uint32_t)(it.nb % WARPS));
     }
     cs_op e = op0(CS_OP_CTA_END, 0);
     e.x = (uint32_t)cta;
