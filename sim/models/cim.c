@@ -109,6 +109,7 @@ struct cs_cim_group {
     cs_cim_group_params p;
     cs_cim_prim prim; /* shallow copy of the numbers */
     macro *m;
+    uint64_t subs_used; /* bit s: sub-unit s's host port was reserved (sub-units < 64) */
     cs_cim_counts c;
 };
 
@@ -129,6 +130,8 @@ cs_cim_group *cs_cim_group_create(const char *name, const cs_cim_group_params *p
     cs_stats_counter(st, NAME("busy_cycles"), "cycles", "macro busy time, summed over macros", &g->c.busy_cycles);
     cs_stats_counter(st, NAME("macros_computed"), "macros", "macros that computed", &g->c.macros_computed);
     cs_stats_counter(st, NAME("macros_written"), "macros", "macros whose weights were written", &g->c.macros_written);
+    cs_stats_counter(st, NAME("host_cycles"), "cycles", "host-port cycles reserved by the macros (bank share)",
+                     &g->c.host_cycles);
     for (uint32_t i = 0; i < p->macros; i++) {
         char inst[256];
         snprintf(inst, sizeof inst, "%s.macro%03u", name, i);
@@ -149,6 +152,11 @@ void cs_cim_group_destroy(cs_cim_group *g)
 uint32_t cs_cim_group_macros(const cs_cim_group *g) { return g->p.macros; }
 const cs_cim_prim *cs_cim_group_prim(const cs_cim_group *g) { return &g->prim; }
 
+uint32_t cs_cim_group_hosts_used(const cs_cim_group *g)
+{
+    return (uint32_t)__builtin_popcountll(g->subs_used);
+}
+
 uint32_t cs_cim_group_sub(const cs_cim_group *g, uint32_t mi)
 {
     return mi % g->p.subs;
@@ -165,6 +173,8 @@ static cs_ps occupy(cs_cim_group *g, uint32_t mi, cs_ps now, uint64_t cycles, cs
     if (g->p.host) {
         uint64_t host_cycles = (uint64_t)((double)cycles * g->p.bank_share + 0.999999);
         cs_ps host_end = g->p.host(g->p.host_ctx, cs_cim_group_sub(g, mi), start, host_cycles ? host_cycles : 1);
+        g->c.host_cycles += host_cycles ? host_cycles : 1;
+        g->subs_used |= 1ull << (cs_cim_group_sub(g, mi) % 64);
         /* the macro cannot finish before its bank share has been served */
         cs_ps min_end = host_end;
         cs_ps end = start + dur_ps;

@@ -82,6 +82,8 @@ const cs_cim_prim *cs_cim_group_prim(const cs_cim_group *g);
 /* Sub-unit (e.g. sub-partition) a macro belongs to: macro mod subs (macros are interleaved
  * over the sub-units, so consecutive macros of a mapping use all of them). */
 uint32_t cs_cim_group_sub(const cs_cim_group *g, uint32_t macro);
+/* Host sub-units whose port the macros have reserved so far. */
+uint32_t cs_cim_group_hosts_used(const cs_cim_group *g);
 
 /* Writes `bytes` of weights into a macro, starting no earlier than `now` (and after the
  * macro's earlier work). Returns the completion time. */
@@ -100,6 +102,7 @@ typedef struct cs_cim_counts {
     uint64_t macs_useful, ops, write_bytes;
     uint64_t busy_cycles;           /* summed over macros */
     uint64_t macros_computed, macros_written; /* macros that computed, were written (at least once) */
+    uint64_t host_cycles;           /* host-port cycles the macros reserved (their bank share) */
 } cs_cim_counts;
 const cs_cim_counts *cs_cim_get_counts(const cs_cim_group *g);
 

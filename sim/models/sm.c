@@ -64,6 +64,7 @@ typedef struct macro_state {
 
 typedef struct cim_job {
     uint32_t warp, macro, lines_left;
+    uint32_t send_bytes;  /* L2 CiM: the input bytes the request carries */
     cs_ps t_end;
     cs_op op;
     cs_cpl path; /* the latest line written or landed; a local MAC's own path */
@@ -94,6 +95,9 @@ typedef struct warp {
     cs_cpl path, lds, mma, mem, landed, cim;
     cs_cpl mma_fl[MMA_IN_FLIGHT];
     uint32_t mma_head;
+    /* L2 CiM input broadcast: the slice this warp last sent inputs to, the rows and pitch of
+     * the staged block, and the byte range of each row it holds (CS_OPF_BCAST) */
+    uint32_t bc_slice, bc_rows, bc_pitch, bc_lo, bc_hi;
 } warp;
 
 typedef struct cta {
@@ -765,6 +769,31 @@ static cs_ps rf_reserve(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles, bool 
     return sp->rf_free;
 }
 
+/* The input bytes an L2 CiM MAC sends: all of its rows x K, or with CS_OPF_BCAST only the part
+ * of each staged row the slice has not received yet from this warp's previous MACs to it (the
+ * slice broadcasts what it holds to its macros). The warp's record of what the slice holds is
+ * updated. */
+static uint64_t l2_inputs(warp *w, const cs_op *op, uint32_t slice, uint64_t in_bytes)
+{
+    uint32_t lo = op->local, hi = (uint32_t)(op->local + in_bytes / op->rows);
+    bool same = (op->flags & CS_OPF_BCAST) && w->bc_rows == op->rows && w->bc_pitch == op->tag &&
+                w->bc_slice == slice && w->bc_hi > w->bc_lo;
+    uint64_t row_bytes = hi - lo;
+    if (same && lo >= w->bc_lo && hi <= w->bc_hi)
+        return 0;
+    if (same && lo >= w->bc_lo && lo <= w->bc_hi) { /* extends the block the slice holds */
+        row_bytes = hi - w->bc_hi;
+        w->bc_hi = hi;
+        return row_bytes * op->rows;
+    }
+    w->bc_slice = slice;
+    w->bc_rows = op->rows;
+    w->bc_pitch = op->tag;
+    w->bc_lo = lo;
+    w->bc_hi = hi;
+    return row_bytes * op->rows;
+}
+
 static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
 {
     warp *w = &sm->warps[wi];
@@ -832,11 +861,14 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     sm->c.cim_in_bytes += in_bytes;
     if (sm->cim_slices) { /* L2 CiM: read the inputs, send them to the slice */
         begin(sm, w, now);
+        uint64_t send = l2_inputs(w, op, op->x / sm->cim_macros, in_bytes);
+        sm->c.cim_in_bytes -= in_bytes - send;
         cs_cpl p = {0};
         cs_cpl_set(sm->cpa, &p, &w->path);
-        cs_ps t = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
+        cs_ps t = send ? smem_stream(sm, now, send, false, &p, CS_CAUSE_STAGING) : now;
         uint32_t j = job_get(sm);
-        sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1};
+        sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1,
+                                .send_bytes = (uint32_t)send};
         lsu_push_cim(sm, wi, CLS_CIMREQ, j, 0, 1, 0, 0, cs_cpl_materialise(sm->cpa, &p));
         clear(sm, &p);
         w->cim_pending++;
@@ -975,7 +1007,7 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
             r->rows = jb->op.rows;
             r->k = jb->op.row_bytes;
             r->n = jb->op.stride;
-            r->bytes = jb->op.rows * jb->op.row_bytes * (uint32_t)cs_dtype_bytes(jb->op.dtype);
+            r->bytes = jb->send_bytes; /* 0: a header only (the inputs were broadcast) */
             r->tag = l->warp | (CLS_CIMREQ << 8) | (l->job << 12);
             cs_ps t = jb->t_end > sm->lsu_slot ? jb->t_end : sm->lsu_slot; /* after the inputs are read */
             r->t_issue = t;

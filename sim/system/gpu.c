@@ -404,6 +404,10 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->cim_ops += c->ops;
         t->cim_macros_computed += c->macros_computed;
         t->cim_macros_written += c->macros_written;
+        t->cim_host_cycles += c->host_cycles;
+        /* host ports: a sub-partition's register file, an SM's pipeline, a slice's port */
+        if (c->host_cycles)
+            t->cim_hosts_used += cs_cim_group_hosts_used(cg);
     }
     t->cim_macs_requested = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.cim_macs_remote");
     t->smem_read = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.read");

@@ -57,6 +57,7 @@ typedef struct cs_gpu_totals {
     uint64_t cim_macs_useful, cim_write_bytes, cim_busy_cycles, cim_macs_requested;
     uint64_t cim_ops, cim_in_bytes, cim_psum_bytes, cim_macros_computed, cim_macros_written, cim_port_cycles;
     uint64_t sms_used;           /* SMs that ran at least one CTA */
+    uint64_t cim_host_cycles, cim_hosts_used; /* host-port cycles the macros reserved; hosts that had some */
     uint64_t l2_data_busy_cycles;
     uint64_t dram_bytes_read, dram_bytes_written, dram_bus_busy_cycles;
     uint64_t smem_read, smem_write, smem_busy_cycles; /* actions: 32-byte units */

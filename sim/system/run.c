@@ -207,6 +207,11 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
         /* every operation of the macros that computed, spread evenly over them */
         double computing = (double)(kt->cim_macros_computed ? kt->cim_macros_computed : 1);
         gr->bound_compute = (uint64_t)((double)kt->cim_ops * ct->latency_cycles / computing);
+        /* ... and their bank shares of the host ports: macros sharing banks cannot all compute */
+        if (kt->cim_hosts_used) {
+            uint64_t host = kt->cim_host_cycles / kt->cim_hosts_used;
+            gr->bound_compute = host > gr->bound_compute ? host : gr->bound_compute;
+        }
         double written = (double)kt->cim_macros_written;
         gr->bound_cim_write = written > 0 ? bw_bound((double)kt->cim_write_bytes, ct->write_bytes_per_cycle * written) : 0;
         /* inputs into the macros and partial sums out, through the host level's port */
