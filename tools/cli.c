@@ -16,8 +16,14 @@
 int cs_cli_report(cs_err *err)
 {
     int n = err->count < CS_ERR_MAX ? err->count : CS_ERR_MAX;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* One line each, whatever a file name or a value quoted from a file holds: control
+         * characters (a newline, a terminal escape) are shown as '?'. */
+        for (char *c = err->msg[i]; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
         fprintf(stderr, "%s\n", err->msg[i]);
+    }
     if (err->count > n)
         fprintf(stderr, "cimsim: %d more errors not shown\n", err->count - n);
     if (err->detail)

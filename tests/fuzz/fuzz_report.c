@@ -1,6 +1,6 @@
 /* fuzz_report — libFuzzer target for the result/compare JSON reader behind `cimsim report`
  * (cs_report_read_mem) and everything the report makes of what it read: the five table formats
- * and the three gnuplot scripts.
+ * and the gnuplot scripts of every plot kind.
  *
  * The input is one JSON document, or two separated by a line "%%\n" (several result files make
  * one group). Oracles beyond "no crash, no sanitizer report, no leak": a failed read reports at
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 cs_buf_free(&b);
             }
         static const cs_plot_kind kinds[] = {CS_PLOT_DEFAULT, CS_PLOT_BREAKDOWN, CS_PLOT_SPEEDUP,
-                                             CS_PLOT_ROOFLINE};
+                                             CS_PLOT_ROOFLINE, CS_PLOT_ATTRIBUTION};
         static const char *const files[] = {"x.svg", "x.png", "x.pdf"};
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             cs_buf b;

@@ -506,12 +506,12 @@ Test(trace, corrupt_future_version)
 {
     size_t len;
     uint8_t *d = valid_trace(&len);
-    cs__put_u32(d + 16, 2);
-    expect_check(d, len, CS_BAD_VERSION, 16, "unsupported trace format version 2");
+    cs__put_u32(d + 16, 3);
+    expect_check(d, len, CS_BAD_VERSION, 16, "unsupported trace format version 3");
     cs__put_u32(d + 16, 0);
     expect_check(d, len, CS_BAD_VERSION, 16, "unsupported trace format version 0");
     /* The version is refused before anything else, even with the rest missing. */
-    expect_check(d, 20, CS_BAD_VERSION, 16, "reads version 1");
+    expect_check(d, 20, CS_BAD_VERSION, 16, "reads versions 1 to 2");
     free(d);
 }
 
