@@ -191,7 +191,14 @@ static int64_t integer(vx *v, json_t *obj, const char *path, const char *key, bo
     json_t *j = need(v, obj, path, key, 'i', optional);
     if (!j)
         return dflt;
-    return json_is_integer(j) ? (int64_t)json_integer_value(j) : (int64_t)json_real_value(j);
+    if (json_is_integer(j))
+        return (int64_t)json_integer_value(j);
+    double d = json_real_value(j); /* an integral number written as 1e24: in range first */
+    if (!(d >= -9.2e18 && d <= 9.2e18)) {
+        vfail(v, path, key, "out of range (got %g)", d);
+        return dflt;
+    }
+    return (int64_t)d;
 }
 
 /* A string member, copied with its control characters (newlines, escapes) as spaces: result

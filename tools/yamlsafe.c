@@ -170,7 +170,8 @@ cs_status cs_yamlsafe_dup_keys(const char *path, yaml_document_t *doc, cs_err *e
             keys[k++] = (key_at){(const char *)kn->data.scalar.value,
                                  (int)kn->start_mark.line + 1};
         }
-        qsort(keys, k, sizeof *keys, by_key);
+        if (k > 1) /* (qsort of no keys would be handed NULL) */
+            qsort(keys, k, sizeof *keys, by_key);
         for (size_t i = 1; i < k && !cs_err_full(err); i++)
             if (strcmp(keys[i].key, keys[i - 1].key) == 0)
                 st = cs_err_at(err, CS_FORMAT, path, keys[i].line, "YAML",
