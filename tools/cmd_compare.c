@@ -33,11 +33,15 @@ static const char usage[] =
 enum { MAX_LIST = 32 };
 
 /* Splits a comma-separated list in place. */
+/* Splits s at commas into at most max items; -1 when it holds more (never cut silently). */
 static int split_list(char *s, char **items, int max)
 {
     int n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == max)
+            return -1;
         items[n++] = tok;
+    }
     return n;
 }
 
@@ -121,6 +125,8 @@ int cs_cmd_compare(int argc, char **argv)
     for (int i = 0; i < nl; i++)
         if (cs_cim_level_from_name(levels[i]) < 0)
             return cs_cli_usage_error("compare", "--levels: each must be rf, smem or l2 (got \"%s\")", levels[i]);
+    if (nl < 0 || np < 0)
+        return cs_cli_usage_error("compare", "--levels and --primitives: at most %d items each", MAX_LIST);
     if (!nl || !np)
         return cs_cli_usage_error("compare", "--levels and --primitives must not be empty");
     /* DIR is made and checked before the simulations; one this run made is removed again if
