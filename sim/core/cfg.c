@@ -131,55 +131,46 @@ static pos setting_pos(const cs_cfg *cfg, const config_setting_t *s)
 
 /* ==== parse: reading and @include expansion ================================================ */
 
-/* The whole file, NUL-terminated; NULL with errno set when it cannot be read. Configuration
- * files are small: anything past 16 MiB (an include of /dev/zero, say) is refused (EFBIG). A
- * NUL byte inside is refused too (EILSEQ, its offset in *nul_at): libconfig would stop there
- * and ignore the rest. A UTF-8 byte-order mark is dropped. */
-static char *read_disk(const char *path, size_t *nul_at)
+/* The whole file, NUL-terminated; NULL when it cannot be read, with the status and the reason
+ * in words (why). Configuration files are small: anything past 16 MiB (an include of
+ * /dev/zero, say) is refused. A NUL byte inside is refused too: libconfig would stop there and
+ * ignore the rest. A UTF-8 byte-order mark is dropped. */
+static char *read_disk(const char *path, cs_status *st, char *why, size_t cap)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    int bad = f ? 0 : errno;
     cs_buf b;
     cs_buf_init(&b);
     char chunk[8192];
     size_t n;
-    int bad = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         cs_buf_append(&b, chunk, n);
         if (b.len > CS_AFILE_MAX_INPUT_BYTES) {
             bad = EFBIG;
             break;
         }
     }
-    if (!bad)
+    if (f && !bad)
         bad = ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
+    if (f)
+        fclose(f);
     const char *nul = !bad && b.len ? memchr(b.data, '\0', b.len) : NULL;
-    if (nul) {
-        *nul_at = (size_t)(nul - b.data);
-        bad = EILSEQ;
-    }
-    if (bad) {
+    *st = bad == ENOENT ? CS_NOT_FOUND : nul ? CS_FORMAT : CS_IO;
+    if (bad == EFBIG)
+        snprintf(why, cap, "larger than %d MiB (docs/limits.md)", CS_AFILE_MAX_INPUT_BYTES >> 20);
+    else if (nul)
+        snprintf(why, cap, "a NUL byte at byte %zu (everything after it would be ignored)",
+                 (size_t)(nul - b.data));
+    else if (bad)
+        snprintf(why, cap, "%s", strerror(bad));
+    if (bad || nul) {
         cs_buf_free(&b);
-        errno = bad;
         return NULL;
     }
     char *text = cs_buf_take(&b);
     if (text && strncmp(text, "\xEF\xBB\xBF", 3) == 0)
         memmove(text, text + 3, strlen(text) - 2);
-    return text;
-}
-
-/* Why read_disk failed (errno e), in words. */
-static void read_fail(int e, size_t nul_at, char *buf, size_t cap)
-{
-    if (e == EFBIG)
-        snprintf(buf, cap, "larger than %d MiB (docs/limits.md)", CS_AFILE_MAX_INPUT_BYTES >> 20);
-    else if (e == EILSEQ)
-        snprintf(buf, cap, "a NUL byte at byte %zu (everything after it would be ignored)", nul_at);
-    else
-        snprintf(buf, cap, "%s", strerror(e));
+    return text ? text : cs_strdup("");
 }
 
 static char *dir_of(const char *path)
@@ -407,15 +398,11 @@ static char *open_include(expander *x, const char *from, int lineno, bool builti
         }
         return cs_strndup(vf->data, vf->len);
     }
-    size_t nul_at = 0;
-    char *text = read_disk(path, &nul_at);
-    if (!text) {
-        int e = errno;
-        char why[160];
-        read_fail(e, nul_at, why, sizeof why);
-        expand_fail(x, e == ENOENT ? CS_NOT_FOUND : e == EILSEQ ? CS_FORMAT : CS_IO, from, lineno,
-                    "@include", "cannot open '%s': %s", display, why);
-    }
+    cs_status st;
+    char why[160];
+    char *text = read_disk(path, &st, why, sizeof why);
+    if (!text)
+        expand_fail(x, st, from, lineno, "@include", "cannot open '%s': %s", display, why);
     return text;
 }
 
@@ -584,15 +571,11 @@ cs_status cs_cfg_parse_file(const char *path, cs_cfg **out, cs_err *err)
         cs_free(vpath);
         return st;
     }
-    size_t nul_at = 0;
-    char *text = read_disk(path, &nul_at);
-    if (!text) {
-        int e = errno;
-        char why[160];
-        read_fail(e, nul_at, why, sizeof why);
-        return cs_err_at(err, e == ENOENT ? CS_NOT_FOUND : e == EILSEQ ? CS_FORMAT : CS_IO, path, 0,
-                         "cannot open", "%s", why);
-    }
+    cs_status rs;
+    char why[160];
+    char *text = read_disk(path, &rs, why, sizeof why);
+    if (!text)
+        return cs_err_at(err, rs, path, 0, "cannot open", "%s", why);
     char *id = NULL;
     struct stat st;
     if (stat(path, &st) == 0) {

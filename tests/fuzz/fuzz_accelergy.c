@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "cfg.h"
 #include "energy.h"
+#include "fuzz_scratch.h"
 
 static void require(bool cond)
 {
@@ -35,14 +36,8 @@ static void init(void)
 {
     if (paths[0][0])
         return;
-    const char *dir = getenv("TMPDIR");
-    struct stat sb;
-    if (!dir || !*dir)
-        dir = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
-    const char *names[5] = {"ert.yaml", "art.yaml", "xert.yaml", "xart.yaml", "xmap.cfg"};
-    for (int i = 0; i < 5; i++)
-        snprintf(paths[i], sizeof paths[i], "%s/fuzz_accelergy.%ld.%s", dir, (long)getpid(),
-                 names[i]);
+    const char *const names[5] = {"ert.yaml", "art.yaml", "xert.yaml", "xart.yaml", "xmap.cfg"};
+    fuzz_scratch_paths("fuzz_accelergy", names, 5, paths);
     cs_err err;
     cs_err_init(&err);
     require(cs_energy_table_load("45nm", &base45, &err) == CS_OK);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "fuzz_scratch.h"
 #include "trace.h"
 
 static void require(bool cond)
@@ -28,14 +29,8 @@ static void init_paths(void)
 {
     if (paths[0][0])
         return;
-    const char *dir = getenv("TMPDIR");
-    struct stat sb;
-    if (!dir || !*dir)
-        dir = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
-    const char *names[5] = {"in.txt", "a.cstr", "a.txt", "b.cstr", "b.txt"};
-    for (int i = 0; i < 5; i++)
-        snprintf(paths[i], sizeof paths[i], "%s/fuzz_trace_text.%ld.%s", dir, (long)getpid(),
-                 names[i]);
+    const char *const names[5] = {"in.txt", "a.cstr", "a.txt", "b.cstr", "b.txt"};
+    fuzz_scratch_paths("fuzz_trace_text", names, 5, paths);
 }
 
 static char *slurp(const char *path)
