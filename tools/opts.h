@@ -81,8 +81,9 @@ enum {
     "                         duplication; default: searched)\n" \
     "      --order O          ws (weight-stationary) or os (output-stationary); default searched\n" \
     "      --double-buffer B  on or off: write the next tiles while computing (default searched)\n" \
-    "      --candidates K     auto: simulate the estimate's best K mappings by cycles and by energy\n" \
-    "                         and keep the best by --goal (default 2; 1: the estimate alone)\n"
+    "      --candidates K     auto: simulate the estimate's best K mappings by cycles (goals energy\n" \
+    "                         and edp: and by energy) and keep the best by --goal (default 2;\n" \
+    "                         1: the estimate alone)\n"
 
 void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv);
 /* Handles one option returned by getopt_long if it is a common one. Returns 1 when handled,

@@ -402,8 +402,10 @@ cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, con
                           g->name, (unsigned long long)g->m, (unsigned long long)g->n, (unsigned long long)g->k,
                           ct->macros, req->dup);
     /* The best by the goal's estimate first; then, for the simulation to decide between, the
-     * next best by estimated cycles and by estimated energy, alternately, up to `candidates`
-     * of each (www: the study's mapping alone, its grid chosen by cycles). */
+     * next best by estimated cycles, and (goals energy and edp) by estimated energy, in turn,
+     * up to `candidates` of each: the energy goal then simulates every mapping the cycle goal
+     * would, so it never ends with more energy than the cycle goal's choice. www: the study's
+     * mapping alone, its grid chosen by cycles. */
     uint32_t k = req->mode == CS_CIM_MAP_WWW ? 1 : req->candidates ? req->candidates : CS_CIM_CANDIDATES;
     int goal = req->mode == CS_CIM_MAP_WWW ? CS_CIM_GOAL_CYCLES : req->goal;
     bool *taken = cs_calloc(all.n, sizeof *taken);
@@ -411,6 +413,8 @@ cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, con
     taken[i] = true;
     out[(*nout)++] = all.m[i];
     uint32_t per[2] = {goal == CS_CIM_GOAL_CYCLES, goal == CS_CIM_GOAL_ENERGY};
+    if (goal == CS_CIM_GOAL_CYCLES)
+        per[1] = k; /* the cycle goal needs no energy-ranked candidates */
     for (int round = 0; *nout < cap && (per[0] < k || per[1] < k); round++) {
         int g2 = round % 2 ? CS_CIM_GOAL_ENERGY : CS_CIM_GOAL_CYCLES;
         if (per[round % 2] >= k)

@@ -76,8 +76,8 @@ typedef struct cs_cim_request {
     uint32_t candidates;          /* auto: mappings the runner simulates per goal (0: CS_CIM_CANDIDATES) */
 } cs_cim_request;
 
-/* The default of --candidates: the best two by estimated cycles and the best two by estimated
- * energy are simulated (docs/model.md section 13.4). */
+/* The default of --candidates: the best two by estimated cycles (and, for the energy and EDP
+ * goals, the best two by estimated energy too) are simulated (docs/model.md section 13.4). */
 enum { CS_CIM_CANDIDATES = 2, CS_CIM_CANDIDATES_MAX = 16 };
 
 typedef struct cs_cim_mapping {
@@ -108,8 +108,8 @@ void cs_cim_request_init(cs_cim_request *r);
 cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
                      const cs_cim_request *req, cs_cim_mapping *out, cs_err *err);
 /* The candidates for the runner to simulate (at most cap, *n of them): the estimate's best for
- * the goal first, then the next best by estimated cycles and by estimated energy in turn, up to
- * req->candidates of each; a deterministic order. www mode: one. */
+ * the goal first, then the next best by estimated cycles and (goals energy, edp) by estimated
+ * energy in turn, up to req->candidates of each; a deterministic order. www mode: one. */
 cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
                                 const cs_cim_request *req, cs_cim_mapping *out, size_t cap, size_t *n,
                                 cs_err *err);
