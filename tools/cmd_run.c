@@ -64,7 +64,7 @@ int cs_cmd_run(int argc, char **argv)
     const char *mapping_opt = NULL; /* a mapping option, which a replay cannot honour */
     optind = 1;
     while ((c = getopt_long(argc, argv, CS_OPTS_SHORT, longs, NULL)) != -1) {
-        if ((c >= CS_OPT_TILE && c <= CS_OPT_SPLITK) || (c >= CS_OPT_MACROS && c <= CS_OPT_DB))
+        if ((c >= CS_OPT_TILE && c <= CS_OPT_SPLITK) || (c >= CS_OPT_MACROS && c <= CS_OPT_CANDIDATES))
             mapping_opt = argv[optind - 1 - (optarg && optarg == argv[optind - 1])];
         if (c == 'h') {
             fputs(usage, stdout);
