@@ -63,7 +63,8 @@ static const char usage_import[] =
     "\n"
     "options:\n"
     "  --map MAP.cfg        the mapping (required)\n"
-    "  -o, --output FILE    the table file to write (required; replaced atomically)\n"
+    "  -o, --output FILE    the table file to write (required; replaced atomically; - is\n"
+    "                       standard output)\n"
     "  --base TABLE         start from this table's entries (45nm, 7nm or a file)\n";
 
 

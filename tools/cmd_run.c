@@ -26,7 +26,8 @@ static const char usage[] =
     "options:\n" CS_OPTS_HELP
     "      --cim PRIM@LEVEL   run on CiM macros instead of the tensor cores (none: the\n"
     "                         tensor-core baseline, as without --cim)\n" CS_OPTS_HELP_CIM
-    "  -o, --output FILE      write the result JSON (docs/results.md) atomically\n"
+    "  -o, --output FILE      write the result JSON (docs/results.md) atomically; - is\n"
+    "                         standard output (the table then goes to stderr)\n"
     "      --trace FILE       replay a trace (cimsim trace record) instead of mapping a workload\n"
     "      --stats FILE       write every statistic of every GEMM (text, one block per GEMM)\n"
     "      --stats-filter G   only the statistics whose names match glob G (e.g. 'gpu.l2.*')\n"

@@ -64,7 +64,8 @@ static const char usage_import[] =
     "nothing is written unless the whole text is valid.\n"
     "\n"
     "options:\n"
-    "  -o, --output FILE.cstr   the trace to write (required; replaced atomically)\n";
+    "  -o, --output FILE.cstr   the trace to write (required; replaced atomically; - is\n"
+    "                           standard output)\n";
 
 
 static bool parse_count(const char *s, uint64_t *out)
@@ -221,7 +222,7 @@ static const char usage_record[] =
     "\noptions:\n" CS_OPTS_HELP
     "      --gemm NAME        the GEMM to record when the workload has several\n"
     "      --cim PRIM@LEVEL   record the CiM mapping instead of the tensor-core one\n" CS_OPTS_HELP_CIM
-    "  -o, --output FILE      the trace to write (atomically)\n";
+    "  -o, --output FILE      the trace to write (atomically; - is standard output)\n";
 
 static int cmd_record(int argc, char **argv)
 {
