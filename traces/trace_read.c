@@ -305,9 +305,9 @@ static cs_status read_header(cs_trace_reader *r, cs_err *err)
         return fail(r, err, CS_TRUNCATED, r->size, "truncated: the file ends inside the trace "
                     "header (%llu bytes)", (unsigned long long)r->size);
     uint32_t version = cs__get_u32(pro + 16);
-    if (version != CS_TRACE_VERSION)
+    if (version < CS_TRACE_VERSION_MIN || version > CS_TRACE_VERSION)
         return fail(r, err, CS_BAD_VERSION, 16, "unsupported trace format version %u (this "
-                    "cimsim reads version %d)", version, CS_TRACE_VERSION);
+                    "cimsim reads versions %d to %d)", version, CS_TRACE_VERSION_MIN, CS_TRACE_VERSION);
     uint32_t payload = cs__get_u32(pro + 4);
     uint32_t min_payload = CS__TRACE_HEADER_FIXED_BYTES + 5 * 4 + 4 + 5 + 4;
     if (payload < min_payload || payload > CS__TRACE_HEADER_MAX_BYTES)

@@ -71,7 +71,7 @@ void cs_trace_format_op(const cs_op *op, char *buf, size_t bytes)
         } else if (f == CS__F_FLAGS && v != 0 && v <= CS_OPF_ALL) {
             sb_printf(&b, " %s=", name);
             const char *sep = "";
-            for (unsigned bit = 0; bit < 4; bit++)
+            for (unsigned bit = 0; bit < CS_OPF_BITS; bit++)
                 if (v & (1u << bit)) {
                     sb_printf(&b, "%s%s", sep, cs__trace_flag_name(bit));
                     sep = "|";
@@ -710,13 +710,13 @@ static void op_line(importer *im, char *p)
             for (char *name = strtok_r(tmp, "|", &fs); name && ok;
                  name = strtok_r(NULL, "|", &fs)) {
                 ok = false;
-                for (unsigned bit = 0; bit < 4; bit++)
+                for (unsigned bit = 0; bit < CS_OPF_BITS; bit++)
                     if (strcmp(name, cs__trace_flag_name(bit)) == 0) {
                         v |= 1u << bit;
                         ok = true;
                     }
                 if (!ok) {
-                    line_error(im, "unknown flag '%.40s' (swizzle, from_smem, to_smem, accum)",
+                    line_error(im, "unknown flag '%.40s' (swizzle, from_smem, to_smem, accum, bcast, from_cim)",
                                name);
                     return;
                 }

@@ -69,7 +69,11 @@ enum {
     CS_OPF_FROM_SMEM = 1u << 1, /* CiM ops: source is shared memory (local), not global (addr) */
     CS_OPF_TO_SMEM = 1u << 2,   /* CiM read-out: destination is shared memory */
     CS_OPF_ACCUM = 1u << 3,     /* CiM MAC: accumulate into existing partial sums */
-    CS_OPF_ALL = 0xf
+    CS_OPF_BCAST = 1u << 5,     /* CIM_MAC, MMA: inputs broadcast by another op's read; CIM_READ:
+                                   summed into the next read-out by the bank's adder tree */
+    CS_OPF_FROM_CIM = 1u << 6,  /* STG, RED: data from the CiM macro x's output buffer */
+    CS_OPF_ALL = 0x6f,
+    CS_OPF_BITS = 7
 };
 
 typedef struct cs_op {

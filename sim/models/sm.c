@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "alloc.h"
 #include "check.h"
 
@@ -66,6 +67,7 @@ typedef struct cim_job {
     cs_ps t_end;
     cs_op op;
     int32_t next_free;
+    int32_t followers;    /* MACs waiting for this job's inputs (broadcast), chained by next_free */
 } cim_job;
 
 typedef struct grp {
@@ -158,6 +160,15 @@ struct cs_sm {
     void *on_done_ctx;
     cs_ps cta_done[CS_SM_CTA_TIMES];
     cs_sm_counts c;
+    /* conventions (cs_sm_set_conventions) and the per-dataspace accounting (access.h) */
+    cs_access acc;
+    bool drain_reads;         /* count the read of an output tile leaving a level */
+    bool pe_array;            /* MMAs from shared memory run on the PE array */
+    uint32_t acc_bytes;       /* PE array: bytes of an accumulator */
+    uint64_t opreg_read, opreg_write; /* actions: PE operand-register bytes */
+    /* broadcast inputs: the last source read's end (shared memory), the last global-input MAC */
+    cs_ps bcast_smem_t, bcast_in_t;
+    int32_t bcast_job;
 };
 
 static cs_ps now_of(const cs_sm *sm) { return cs_engine_now(sm->base.eng); }
@@ -322,6 +333,11 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
     case CS_OP_RED:
         if (!op->rows || !op->row_bytes)
             return *why = "empty memory access", false;
+        if ((op->flags & CS_OPF_FROM_SMEM) &&
+            (uint64_t)op->local + (uint64_t)(op->rows - 1) * op->tag + (op->x ? op->x : op->row_bytes) > c->smem)
+            return *why = "store data beyond the CTA's shared memory", false;
+        if ((op->flags & CS_OPF_FROM_CIM) && (!sm->cim || op->x >= sm->cim_macros))
+            return *why = "store from a CiM macro this SM does not have", false;
         return true;
     case CS_OP_CP_WAIT:
     case CS_OP_BAR:
@@ -331,6 +347,14 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
             return *why = "unknown data type", false;
         if (!op->rows || !op->row_bytes || !op->stride)
             return *why = "empty MMA", false;
+        if (op->flags & CS_OPF_FROM_SMEM) { /* the PE-array form: A at local, B at addr */
+            uint64_t eb = (uint64_t)cs_dtype_bytes(op->dtype), kb = (uint64_t)op->stride * eb;
+            if (!sm->pe_array)
+                return *why = "MMA from shared memory needs the PE array (compat.baseline = pe_array)", false;
+            if ((uint64_t)op->local + (uint64_t)(op->rows - 1) * op->tag + kb > c->smem ||
+                op->addr + (uint64_t)(op->row_bytes - 1) * op->x + kb > c->smem)
+                return *why = "MMA operands beyond the CTA's shared memory", false;
+        }
         return true;
     case CS_OP_CIM_WRITE:
     case CS_OP_CIM_READ:
@@ -512,6 +536,7 @@ static uint32_t job_get(cs_sm *sm)
     if (sm->free_job < 0) {
         CS_GROW(sm->jobs, sm->jobs_cap, sm->njobs + 1);
         sm->jobs[sm->njobs].next_free = -1;
+        sm->jobs[sm->njobs].followers = -1;
         sm->free_job = (int32_t)sm->njobs++;
         CS_ASSERT(sm->njobs < (1u << 20)); /* the request tag holds 20 bits of job index */
     }
@@ -605,21 +630,50 @@ static cs_ps smem_stream(cs_sm *sm, cs_ps now, uint64_t bytes, bool write)
     return cs_smem_access(sm->smem, now, (uint32_t)((bytes + w - 1) / w), bytes, write);
 }
 
+/* Global-input MACs that share the inputs of a leader still in flight wait on its job. */
+static void start_followers(cs_sm *sm, uint32_t leader, cs_ps t)
+{
+    for (int32_t f = sm->jobs[leader].followers; f >= 0;) {
+        cim_job *fj = &sm->jobs[f];
+        int32_t next = fj->next_free;
+        cs_op op = fj->op;
+        uint32_t wi = fj->warp;
+        job_put(sm, (uint32_t)f);
+        mac_start(sm, wi, &op, t);
+        f = next;
+    }
+    sm->jobs[leader].followers = -1;
+    if (sm->bcast_job == (int32_t)leader) {
+        sm->bcast_job = -1;
+        sm->bcast_in_t = t;
+    }
+}
+
 static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
 {
     warp *w = &sm->warps[wi];
     if (op->kind == CS_OP_CIM_READ) {
         if (sm->ms[op->x].mac_pending)
             return block(w, B_CIM);
+        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
+        if (op->flags & CS_OPF_BCAST) /* summed into the next read-out by the bank's adder tree */
+            return true;
         if (op->flags & CS_OPF_TO_SMEM) { /* partial sums written to shared memory at local */
-            cs_ps t = smem_stream(sm, now, (uint64_t)op->rows * op->row_bytes, true);
+            if (op->flags & CS_OPF_ACCUM) { /* added to the partial sums already there */
+                smem_stream(sm, now, bytes, false);
+                cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_READ, bytes);
+            }
+            cs_ps t = smem_stream(sm, now, bytes, true);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
             w->ready_at = t > now ? t : now;
             return true;
         }
         /* accumulate 4-byte partial sums into the register file (read-modify-write) */
-        uint64_t words = (uint64_t)op->rows * op->row_bytes / 4;
+        uint64_t words = bytes / 4;
         sm->c.rf_read += words;
         sm->c.rf_write += words;
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, bytes);
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, bytes);
         uint32_t sp = w->sp; /* into the issuing warp's registers (RF level: the macro's own sub-partition) */
         cs_ps t = cs_sm_rf_occupy(sm, sp, now, (2 * words * 4 + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle);
         w->ready_at = t > now ? t : now;
@@ -641,9 +695,13 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         }
         uint32_t j = job_get(sm);
         cim_job *jb = &sm->jobs[j];
-        *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1};
+        *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1,
+                        .followers = -1};
         ms->wr_pending++;
         ms->has_tile = false;
+        uint64_t wbytes = (uint64_t)op->rows * op->row_bytes;
+        cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, wbytes);
+        cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_FILL, wbytes);
         lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride);
         w->cim_pending++;
         return true;
@@ -666,15 +724,37 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     ms->uses_left--;
     ms->mac_pending++;
     w->cim_pending++;
+    cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_READ,
+                  (uint64_t)op->rows * op->row_bytes * op->stride * (uint64_t)cs_dtype_bytes(op->dtype));
+    bool bcast = op->flags & CS_OPF_BCAST; /* the inputs of the previous leader, broadcast */
     if (op->flags & CS_OPF_FROM_SMEM) {
-        mac_start(sm, wi, op, smem_stream(sm, now, in_bytes, false));
+        cs_ps t = sm->bcast_smem_t;
+        if (!bcast) {
+            t = sm->bcast_smem_t = smem_stream(sm, now, in_bytes, false);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, in_bytes);
+        }
+        mac_start(sm, wi, op, t > now ? t : now);
+        return true;
+    }
+    if (bcast) {
+        if (sm->bcast_job < 0) { /* the leader's inputs have landed */
+            mac_start(sm, wi, op, sm->bcast_in_t > now ? sm->bcast_in_t : now);
+            return true;
+        }
+        uint32_t f = job_get(sm);
+        sm->jobs[f] = (cim_job){.warp = wi, .macro = op->x, .op = *op, .next_free = sm->jobs[sm->bcast_job].followers,
+                                .followers = -1};
+        sm->jobs[sm->bcast_job].followers = (int32_t)f;
         return true;
     }
     cs_op in = *op; /* inputs come from memory: rows of K elements at pitch tag */
     in.row_bytes = (uint32_t)(in_bytes / op->rows);
     in.stride = op->tag;
     uint32_t j = job_get(sm);
-    sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1};
+    sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1,
+                            .followers = -1};
+    sm->bcast_job = (int32_t)j;
+    cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, in_bytes);
     lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, in.row_bytes, op->tag);
     return true;
 }
@@ -701,10 +781,11 @@ static void cim_response(cs_sm *sm, cs_req *r, uint32_t cls, uint32_t j, cs_ps n
             cs_engine_post(sm->base.eng, jb->t_end > now ? jb->t_end : now, CS_PRIO_DEFAULT, write_done, sm, NULL, j);
         return;
     }
-    /* CLS_CIMIN: compute once every input line has landed */
+    /* CLS_CIMIN: compute once every input line has landed (and the MACs it broadcasts to) */
     if (--jb->lines_left == 0) {
         uint32_t wi = jb->warp;
         cs_op op = jb->op;
+        start_followers(sm, j, now);
         job_put(sm, j);
         mac_start(sm, wi, &op, now);
     }
@@ -875,6 +956,88 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
     arm_lsu(sm);
 }
 
+/* ---- accounting and the PE array ---------------------------------------------------------- */
+
+static uint64_t op_bytes(const cs_op *op);
+
+/* Per-dataspace bytes of a memory op, and the on-chip read of a store's data: the registers
+ * (counted as before), shared memory (CS_OPF_FROM_SMEM: bank time, and the read when drain reads
+ * are counted) or a macro's output buffer (CS_OPF_FROM_CIM: nothing on chip). */
+static void mem_account(cs_sm *sm, const cs_op *op, cs_ps now)
+{
+    uint64_t bytes = op_bytes(op);
+    int ds = cs_access_ds(&sm->acc, op->addr);
+    if (op->kind == CS_OP_CP_ASYNC || op->kind == CS_OP_LDG) {
+        cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_READ, bytes);
+        cs_access_add(&sm->acc, op->kind == CS_OP_LDG ? CS_ACC_RF : CS_ACC_SMEM, ds, CS_ACC_FILL, bytes);
+        return;
+    }
+    if (op->kind == CS_OP_RED) /* a reduction reads what it adds to */
+        cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_READ, bytes);
+    cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_UPDATE, bytes);
+    if (op->flags & CS_OPF_FROM_CIM)
+        return;
+    uint64_t src = op->x ? (uint64_t)op->x * op->rows : bytes; /* partial sums may be wider */
+    if (op->flags & CS_OPF_FROM_SMEM) {
+        uint64_t wv = cs_smem_width_bytes(sm->smem);
+        uint32_t wf = (uint32_t)((src + wv - 1) / wv);
+        cs_access_add(&sm->acc, CS_ACC_SMEM, ds, CS_ACC_DRAIN, src);
+        if (sm->drain_reads)
+            cs_smem_access(sm->smem, now, wf, src, false);
+        else
+            cs_smem_access_uncounted(sm->smem, now, wf, src);
+        return;
+    }
+    cs_access_add(&sm->acc, CS_ACC_RF, ds, CS_ACC_DRAIN, src);
+    if (sm->drain_reads)
+        sm->c.rf_read += src / 4;
+}
+
+/* An MMA on the PE array (tensor_core.h, cs_tc_pe_cost): the operands stream from shared
+ * memory (B once for the sub-partitions it is broadcast to), the MACs take the unit, the
+ * accumulators take the register-file port. */
+static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
+{
+    sp_state *sp = &sm->sp[w->sp];
+    cs_pe_cost c = cs_tc_pe_cost(&sm->tc, op, sm->acc_bytes);
+    cs_ps t_in = smem_stream(sm, now, c.a_bytes + c.b_bytes, false);
+    if (!(op->flags & CS_OPF_BCAST))
+        sm->bcast_smem_t = t_in;
+    else if (sm->bcast_smem_t > t_in)
+        t_in = sm->bcast_smem_t;
+    cs_ps start = sm->tc.ideal || t_in > sp->tc_free ? t_in : sp->tc_free;
+    cs_ps end = sm->tc.ideal ? start : after(sm, start, c.cycles);
+    if (!sm->rf_ideal) {
+        uint64_t rf_cycles = (c.z_read + c.z_update + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle;
+        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
+        sp->rf_free = after(sm, rf_start, rf_cycles);
+        if (end < sp->rf_free)
+            end = sp->rf_free;
+    }
+    if (end > sp->tc_free)
+        sp->tc_free = end;
+    if (w->sp < 8)
+        sm->c.tc_busy_cycles[w->sp] += c.cycles;
+    sm->c.macs_useful += c.macs;
+    if (op->dtype == CS_DTYPE_FP16)
+        sm->c.macs_fp16 += c.macs;
+    else
+        sm->c.macs_int8 += c.macs;
+    sm->c.rf_read += (c.z_read + 3) / 4;
+    sm->c.rf_write += (c.z_update + 3) / 4;
+    sm->opreg_read += c.opreg_read;
+    sm->opreg_write += c.opreg_fill;
+    cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, c.a_bytes);
+    cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_B, CS_ACC_READ, c.b_bytes);
+    cs_access_add(&sm->acc, CS_ACC_OPREG, CS_ACC_A, CS_ACC_FILL, c.opreg_fill);
+    cs_access_add(&sm->acc, CS_ACC_OPREG, CS_ACC_A, CS_ACC_READ, c.opreg_read);
+    cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, c.z_read);
+    cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, c.z_update);
+    w->mma_pending++;
+    cs_engine_post(sm->base.eng, after(sm, end, (uint64_t)sm->tc.latency_cycles), CS_PRIO_DEFAULT, mma_done, sm,
+                   NULL, wi);
+}
+
 /* ---- issue -------------------------------------------------------------------------------- */
 
 static bool block(warp *w, int reason)
@@ -913,6 +1076,8 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             sm->c.rf_read += op_bytes(op) / 4;
         else
             sm->c.rf_write += op_bytes(op) / 4;
+        cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_OTHER, st ? CS_ACC_UPDATE : CS_ACC_READ, op_bytes(op));
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, st ? CS_ACC_READ : CS_ACC_FILL, op_bytes(op));
         w->lds_pending++;
         cs_engine_post(sm->base.eng, after(sm, t, (uint64_t)cs_smem_latency_cycles(sm->smem)),
                        CS_PRIO_DEFAULT, lds_done, sm, NULL, wi);
@@ -923,6 +1088,10 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             return block(w, B_LDS);
         if (w->mma_pending >= MMA_IN_FLIGHT)
             return block(w, B_MMA);
+        if (op->flags & CS_OPF_FROM_SMEM) {
+            pe_mma(sm, w, wi, op, now);
+            break;
+        }
         cs_mma_cost cost = cs_tc_cost(&sm->tc, op);
         /* the unit, then the operand reads (each skipped by its ideal variant) */
         cs_ps start = now > sp->tc_free || sm->tc.ideal ? now : sp->tc_free;
@@ -947,6 +1116,8 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             sm->c.macs_int8 += cost.macs_executed;
         sm->c.rf_read += cost.rf_read_bytes / 4;
         sm->c.rf_write += cost.rf_write_bytes / 4;
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, CS_ACC_READ, cost.rf_read_bytes);
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, cost.rf_write_bytes);
         w->mma_pending++;
         cs_engine_post(sm->base.eng, after(sm, end, (uint64_t)sm->tc.latency_cycles), CS_PRIO_DEFAULT,
                        mma_done, sm, NULL, wi);
@@ -973,8 +1144,7 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             group_add(w, op->tag & 0xfffffu, lines);
         else
             w->mem_pending += lines;
-        if (store)
-            sm->c.rf_read += op_bytes(op) / 4;
+        mem_account(sm, op, now);
         arm_lsu(sm);
         break;
     }
@@ -1148,6 +1318,9 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
                      &sm->c.cim_macs_remote);
     cs_stats_counter(st, NAME("lsu_stalls"), "stalls", "times the LSU found max_outstanding lines in flight",
                      &sm->c.lsu_stalls);
+    cs_access_register(&sm->acc, st, name);
+    sm->drain_reads = true;
+    sm->bcast_job = -1;
     for (int64_t s = 0; s < p->subpartitions; s++) {
         char sub[64];
         snprintf(sub, sizeof sub, "sp%lld.tc_busy_cycles", (long long)s);
@@ -1196,6 +1369,26 @@ void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice)
     sm->cim_slices = slices;
     sm->cim_macros = macros_per_slice;
 }
+void cs_sm_set_layout(cs_sm *sm, uint64_t a_lo, uint64_t z_lo)
+{
+    sm->acc.a_lo = a_lo;
+    sm->acc.z_lo = z_lo;
+}
+
+void cs_sm_set_conventions(cs_sm *sm, const cs_sm_conventions *cv, cs_stats *st)
+{
+    sm->drain_reads = cv->drain_reads;
+    sm->acc_bytes = cv->pe_acc_bytes;
+    if (cv->pe_acc_bytes && !sm->pe_array) {
+        sm->pe_array = true;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s.opreg.read", sm->base.name);
+        cs_stats_action(st, buf, "bytes", "PE operand-register reads (one per MAC)", &sm->opreg_read, "opreg", "read");
+        snprintf(buf, sizeof buf, "%s.opreg.write", sm->base.name);
+        cs_stats_action(st, buf, "bytes", "PE operand-register writes", &sm->opreg_write, "opreg", "write");
+    }
+}
+
 void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
 {
     sm->on_done = fn;

@@ -86,6 +86,16 @@ cs_smem *cs_sm_smem(cs_sm *sm);
 void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g);
 /* L2 CiM: CIM_MAC ops are sent to macro x mod macros_per_slice of slice x / macros_per_slice. */
 void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice);
+/* Where the GEMM's operands live (B below a_lo, A below z_lo, Z above), so that global
+ * accesses are counted per dataspace (access.h); without it they count as "other". */
+void cs_sm_set_layout(cs_sm *sm, uint64_t a_lo, uint64_t z_lo);
+/* Accounting conventions and the PE-array compute block (the WWW study's; docs/model.md 17). */
+typedef struct cs_sm_conventions {
+    bool drain_reads;       /* count the read of an output tile as it leaves a level (default) */
+    uint32_t pe_acc_bytes;  /* > 0: MMAs from shared memory run on the PE array, accumulators of
+                               this many bytes; registers the opreg actions */
+} cs_sm_conventions;
+void cs_sm_set_conventions(cs_sm *sm, const cs_sm_conventions *cv, cs_stats *st);
 
 /* ---- run ---------------------------------------------------------------------------------- */
 /* Starts executing stream `stream` of src (the SM does not own src). */
