@@ -211,7 +211,7 @@ int cs_trace_replay_cmd(cs_opts *o, const char *path)
     char kind_buf[32];
     snprintf(kind_buf, sizeof kind_buf, "%s", kind); /* the metadata goes with the reader */
     number(get(m, "mapping.macros_used"), &used);
-    char summary[200], details[1100], cim_spec[600] = "", cim_macros[64] = "";
+    char summary[200], details[4200], cim_spec[600] = "", cim_macros[64] = "";
     snprintf(summary, sizeof summary, "%s", get(m, "mapping.summary") ? get(m, "mapping.summary") : "");
     snprintf(details, sizeof details, "%s", get(m, "mapping.details") ? get(m, "mapping.details") : "");
     if (get(m, "cim.spec")) {

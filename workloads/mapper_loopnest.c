@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "check.h"
+#include "mapper_cim.h"
 
 static uint64_t cdiv(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -384,7 +385,7 @@ static void sched_account(cs_nest_plan *p, const cs_nest_hw *hw, const sched *c,
 }
 
 cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gemm *g, int dtype, uint32_t grid_n,
-                            uint32_t grid_k, uint32_t grid_m, cs_nest_plan *out, cs_err *err)
+                            uint32_t grid_k, uint32_t grid_m, bool all, cs_nest_plan *out, cs_err *err)
 {
     cs_nest_plan p;
     memset(&p, 0, sizeof p);
@@ -443,7 +444,7 @@ cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gem
     /* walk every controller's share: the traffic the nest implies */
     uint32_t used = p.grid_n * p.grid_k * p.grid_m;
     double steps0 = 0;
-    for (uint32_t c = 0; c < used; c++) {
+    for (uint32_t c = 0; c < (all ? used : 1); c++) {
         share s;
         if (!controller_share(&p, g, c, &s))
             continue;
@@ -458,9 +459,12 @@ cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gem
         return cs_err_add(err, CS_INVALID, "mapper: error: the grid %ux%ux%u leaves no work", p.grid_n, p.grid_k, p.grid_m);
     /* estimate (ranks grids only): controller 0's compute against the DRAM traffic */
     double compute;
-    if (pe)
+    if (pe) { /* the PE array, or the shared memory that feeds it B (and A per sub-partition) */
         compute = steps0 * (double)(w.base[CS_NEST_N] * w.base[CS_NEST_K]) / (double)(hw->pe_n * hw->pe_k);
-    else
+        double feed = steps0 * (double)((w.base[CS_NEST_N] + w.base[CS_NEST_M]) * w.base[CS_NEST_K] * eb);
+        if (hw->smem_bytes_per_cycle > 0 && feed / hw->smem_bytes_per_cycle > compute)
+            compute = feed / hw->smem_bytes_per_cycle;
+    } else
         compute = steps0 * (double)p.rows * (double)cdiv(p.tk, hw->rp) * (double)cdiv(p.tn, hw->cp) * hw->latency_cycles;
     double bytes = 0;
     for (int d = 0; d < CS_NEST_DS; d++)
@@ -1016,5 +1020,191 @@ void cs_nest_plan_json(const cs_nest_plan *p, cs_json *j)
     }
     cs_json_obj_end(j);
     cs_json_kf64(j, "estimated_cycles", round(p->est_cycles));
+    cs_json_obj_end(j);
+}
+
+/* ---- CiM placements ----------------------------------------------------------------------- */
+
+void cs_nest_hw_cim(const cs_target *t, const cs_cim_target *ct, cs_nest_hw *hw)
+{
+    memset(hw, 0, sizeof *hw);
+    hw->controllers = ct->controllers;
+    hw->macros = ct->macros;
+    hw->rp = ct->rp;
+    hw->cp = ct->cp;
+    hw->rh = ct->rh;
+    hw->ch = ct->ch;
+    hw->latency_cycles = ct->latency_cycles;
+    hw->write_bytes_per_cycle = ct->write_bytes_per_cycle;
+    hw->subparts = t->subpartitions;
+    hw->smem_bytes = ct->stage_bytes;
+    hw->psum_bytes = ct->psum_bytes ? ct->psum_bytes : 4;
+    hw->adder_tree = ct->adder_tree;
+    hw->dram_bytes_per_cycle = t->dram_bytes_per_s / t->clock_hz;
+    hw->latency_fill_cycles = 2 * t->mem_latency_cycles;
+}
+
+static void fill_mapping(cs_cim_mapping *m, const cs_nest_plan *p, int mode, int goal)
+{
+    memset(m, 0, sizeof *m);
+    m->mode = mode;
+    m->goal = goal;
+    m->nest_exec = true;
+    m->plan = *p;
+    m->kt = p->tk;
+    m->nt = p->tn;
+    m->grid_n = p->grid_n;
+    m->grid_k = p->grid_k;
+    m->grid_m = p->grid_m;
+    m->dup = 1;
+    m->m1 = p->rows;
+    m->slots = p->bn * p->bk;
+    m->double_buffer = p->db_weights;
+    m->rounds = p->residencies;
+    m->mc = p->mc;
+    m->nc = p->nc;
+    m->kc = p->kc;
+    m->weight_bytes = p->dram_read[CS_NEST_B];
+    m->from_global = !cs_nest_has_level(p->nest.tmpl, CS_LV_SMEM) ||
+                     !(p->nest.lv[CS_LV_SMEM].keep & (1u << CS_NEST_A));
+    m->resident = p->residencies <= (uint64_t)p->grid_n * p->grid_k * p->grid_m;
+    m->est_cycles = p->est_cycles;
+}
+
+static uint32_t pow2_upto(uint64_t x, uint32_t cap, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (uint64_t v = 1; v <= x && v <= cap && n < 24; v *= 2)
+        out[n++] = (uint32_t)v;
+    return n;
+}
+
+cs_status cs_nest_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
+                          const cs_cim_request *req, cs_cim_mapping *out, cs_err *err)
+{
+    cs_nest_hw hw;
+    cs_nest_hw_cim(t, ct, &hw);
+    if (req->dup > 1 || req->order >= 0 || req->double_buffer >= 0)
+        return cs_err_add(err, CS_USAGE,
+                          "mapper: error: --dup, --order and --double-buffer apply to --mapping auto; the %s "
+                          "mapping's loop nest decides them",
+                          req->mode == CS_CIM_MAP_WWW ? "www" : "timeloop");
+    cs_nest_limits lim = {.rp = ct->rp, .cp = ct->cp, .rh = ct->rh, .ch = ct->ch, .macros = ct->macros,
+                          .subparts = t->subpartitions};
+    uint32_t eb = (uint32_t)cs_dtype_bytes(dtype);
+    if (req->mode == CS_CIM_MAP_TIMELOOP) {
+        if (!req->spec)
+            return cs_err_add(err, CS_INVALID, "mapper: error: --mapping timeloop needs a map file");
+        cs_nest n;
+        int tmpl = ct->level == CS_CIM_RF ? CS_NEST_CIM_RF : CS_NEST_CIM_SMEM;
+        cs_status st = cs_nest_bind(req->spec, tmpl, &lim, g, &n, err);
+        cs_nest_plan p;
+        if (st == CS_OK)
+            st = cs_nest_plan_make(&hw, &n, g, dtype, 1, 1, 1, true, &p, err);
+        if (st == CS_OK)
+            fill_mapping(out, &p, CS_CIM_MAP_TIMELOOP, req->goal);
+        return st;
+    }
+    /* www: the algorithm on controller 0's share of each grid; the lowest estimate wins (ties:
+     * the first, in the order n, k, m ascending) */
+    uint32_t gn[24], gk[24], gm[24];
+    uint32_t nn = pow2_upto(g->n, ct->controllers, gn), nk = pow2_upto(g->k, ct->controllers, gk),
+             nm = pow2_upto(g->m, ct->controllers, gm);
+    bool found = false;
+    cs_nest_plan best;
+    cs_err last;
+    cs_err_init(&last);
+    for (uint32_t a = 0; a < nn; a++)
+        for (uint32_t b = 0; b < nk; b++)
+            for (uint32_t c = 0; c < nm; c++) {
+                if ((uint64_t)gn[a] * gk[b] * gm[c] > ct->controllers)
+                    continue;
+                cs_www_input in;
+                cs_www_input_init(&in, ct->level == CS_CIM_RF ? CS_WWW_LEVEL_RF : CS_WWW_LEVEL_SMEM);
+                in.m = (g->m + gm[c] - 1) / gm[c];
+                in.n = (g->n + gn[a] - 1) / gn[a];
+                in.k = (g->k + gk[b] - 1) / gk[b];
+                in.rp = ct->rp;
+                in.cp = ct->cp;
+                in.rh = ct->rh;
+                in.ch = ct->ch;
+                in.bank_y = ct->macros;
+                in.above_bytes = ct->level == CS_CIM_RF ? ct->stage_bytes : 0;
+                in.in_elem_bytes = eb;
+                in.out_elem_bytes = hw.psum_bytes; /* partial sums are what the memory above holds */
+                cs_www_mapping w;
+                cs_err quiet;
+                cs_err_init(&quiet);
+                cs_nest n;
+                cs_nest_plan p;
+                if (cs_www_map(&in, &w, &quiet) != CS_OK) {
+                    cs_err_merge(&last, &quiet);
+                    continue;
+                }
+                cs_nest_from_www(&w, &n);
+                if (cs_nest_plan_make(&hw, &n, g, dtype, gn[a], gk[b], gm[c], false, &p, &quiet) != CS_OK) {
+                    cs_err_merge(&last, &quiet);
+                    continue;
+                }
+                if (!found || p.est_cycles < best.est_cycles * 0.999) {
+                    best = p;
+                    found = true;
+                }
+            }
+    if (!found) {
+        cs_status st = cs_err_add(err, CS_INVALID, "mapper: error: cim: the WWW algorithm finds no mapping of %s "
+                                  "(%llux%llux%llu) on %u macros per controller",
+                                  g->name, (unsigned long long)g->m, (unsigned long long)g->n,
+                                  (unsigned long long)g->k, ct->macros);
+        if (last.count)
+            cs_err_add(err, CS_INVALID, "%s", last.msg[0]);
+        return st;
+    }
+    cs_nest_plan p;
+    cs_status st = cs_nest_plan_make(&hw, &best.nest, g, dtype, best.grid_n, best.grid_k, best.grid_m, true, &p, err);
+    if (st != CS_OK)
+        return st;
+    fill_mapping(out, &p, CS_CIM_MAP_WWW, req->goal);
+    return CS_OK;
+}
+
+cs_status cs_nest_cim_opsrc(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, const cs_cim_mapping *m,
+                            const cs_gemm_layout *lay, uint64_t repeat, cs_opsrc **out, cs_err *err)
+{
+    cs_nest_hw hw;
+    cs_nest_hw_cim(t, ct, &hw);
+    return cs_nest_opsrc_create(t, &hw, &m->plan, g, lay, repeat, out, err);
+}
+
+void cs_nest_cim_mapping_json(const cs_cim_mapping *m, cs_json *j)
+{
+    const cs_nest *n = &m->plan.nest;
+    cs_json_obj_begin(j);
+    cs_json_kstr(j, "mode", m->mode == CS_CIM_MAP_WWW ? "www" : "timeloop");
+    cs_json_kstr(j, "goal", m->goal == CS_CIM_GOAL_ENERGY ? "energy" : m->goal == CS_CIM_GOAL_EDP ? "edp" : "cycles");
+    cs_json_kstr(j, "executor", "loopnest");
+    cs_json_key(j, "plan");
+    cs_nest_plan_json(&m->plan, j);
+    if (m->mode == CS_CIM_MAP_WWW) { /* the algorithm's factors, as executed (cs_nest_from_www) */
+        char f[64];
+        cs_json_key(j, "www");
+        cs_json_obj_begin(j);
+        const uint64_t *lv[5] = {n->lv[CS_LV_ARRAY].s, n->lv[CS_LV_BANK].s, n->lv[CS_LV_STORAGE].t,
+                                 n->lv[CS_LV_SMEM].t, n->lv[CS_LV_DRAM].t};
+        static const char *const names[5] = {"cim_array", "cim_bank", "cim_storage", "above", "dram"};
+        bool above = cs_nest_has_level(n->tmpl, CS_LV_SMEM);
+        for (int i = 0; i < 5; i++) {
+            if (i == 3 && !above) {
+                cs_json_kstr(j, names[i], "1.1.1");
+                continue;
+            }
+            snprintf(f, sizeof f, "%llu.%llu.%llu", (unsigned long long)lv[i][0], (unsigned long long)lv[i][1],
+                     (unsigned long long)lv[i][2]);
+            cs_json_kstr(j, names[i], f);
+        }
+        cs_json_kstr(j, "perm_dram", n->lv[CS_LV_DRAM].perm);
+        cs_json_kstr(j, "perm_above", above ? n->lv[CS_LV_SMEM].perm : "");
+        cs_json_obj_end(j);
+    }
     cs_json_obj_end(j);
 }

@@ -60,6 +60,7 @@ typedef struct cs_nest_hw {
     uint32_t psum_bytes;          /* one partial sum wherever it is stored or moved */
     bool adder_tree;              /* a bank's K-split macros add their partial sums for free */
     double dram_bytes_per_cycle;  /* for the estimate: the DRAM's peak, SM cycles */
+    double smem_bytes_per_cycle;  /* for the estimate: the shared-memory pipeline */
     double latency_fill_cycles;   /* for the estimate: a memory round trip */
 } cs_nest_hw;
 
@@ -82,9 +83,11 @@ typedef struct cs_nest_plan {
 } cs_nest_plan;
 
 /* Plans n on a grid (the nest's factors are controller 0's share). CS_INVALID when the tiles do
- * not fit shared memory, the bank needs more macros than there are, or the grid has no work. */
+ * not fit shared memory, the bank needs more macros than there are, or the grid has no work.
+ * Without `all`, only controller 0's schedule is walked (enough for the estimate; the traffic
+ * figures then cover controller 0 alone). */
 cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gemm *g, int dtype, uint32_t grid_n,
-                            uint32_t grid_k, uint32_t grid_m, cs_nest_plan *out, cs_err *err);
+                            uint32_t grid_k, uint32_t grid_m, bool all, cs_nest_plan *out, cs_err *err);
 /* Op streams of execution `repeat` of g (one per SM; later repeats skip the weight writes when
  * one residency holds the whole share). */
 cs_status cs_nest_opsrc_create(const cs_target *t, const cs_nest_hw *hw, const cs_nest_plan *p, const cs_gemm *g,
@@ -94,5 +97,23 @@ uint64_t cs_nest_plan_macros_used(const cs_nest_plan *p);
 /* One line and a JSON object (the nest, the grid, double buffering, the implied traffic). */
 void cs_nest_plan_str(const cs_nest_plan *p, const char *mode, char *out, size_t cap);
 void cs_nest_plan_json(const cs_nest_plan *p, cs_json *j);
+
+/* ---- CiM placements (mapper_cim.h dispatches its www and timeloop modes here) ------------- */
+struct cs_cim_target;
+struct cs_cim_request;
+struct cs_cim_mapping;
+/* The executor's view of a CiM placement. */
+void cs_nest_hw_cim(const cs_target *t, const struct cs_cim_target *ct, cs_nest_hw *hw);
+/* www: the WWW algorithm on each grid's controller-0 share (memory above: the staging shared
+ * memory at rf level, none at smem level; outputs there at the partial-sum width), the grid of
+ * the lowest estimate. timeloop: the map bound to the placement's template, one controller. */
+cs_status cs_nest_cim_map(const cs_target *t, const struct cs_cim_target *ct, const cs_gemm *g, int dtype,
+                          const struct cs_cim_request *req, struct cs_cim_mapping *out, cs_err *err);
+cs_status cs_nest_cim_opsrc(const cs_target *t, const struct cs_cim_target *ct, const cs_gemm *g,
+                            const struct cs_cim_mapping *m, const cs_gemm_layout *lay, uint64_t repeat,
+                            cs_opsrc **out, cs_err *err);
+/* The mapping JSON of a nest-executed CiM mapping: mode, goal, the plan (cs_nest_plan_json's
+ * keys) and, for www, the factors of the algorithm as executed. */
+void cs_nest_cim_mapping_json(const struct cs_cim_mapping *m, cs_json *j);
 
 #endif

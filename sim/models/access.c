@@ -1,6 +1,7 @@
 /* access — per-dataspace access counters of an SM. */
 #include "access.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 static const char *const level_names[CS_ACC_LEVELS] = {"dram", "smem", "rf", "opreg", "cim"};
@@ -58,4 +59,34 @@ const char *cs_access_ds_name(int ds)
 const char *cs_access_kind_name(int kind)
 {
     return kind >= 0 && kind < CS_ACC_KINDS ? kind_names[kind] : "?";
+}
+
+void cs_access_json(const uint64_t bytes[CS_ACC_LEVELS][CS_ACC_DS][CS_ACC_KINDS], cs_json *j)
+{
+    cs_json_obj_begin(j);
+    for (int l = 0; l < CS_ACC_LEVELS; l++) {
+        bool any = false;
+        for (int d = 0; d < CS_ACC_DS; d++)
+            for (int k = 0; k < CS_ACC_KINDS; k++)
+                any |= bytes[l][d][k] != 0;
+        if (!any)
+            continue;
+        cs_json_key(j, level_names[l]);
+        cs_json_obj_begin(j);
+        for (int d = 0; d < CS_ACC_DS; d++) {
+            bool some = false;
+            for (int k = 0; k < CS_ACC_KINDS; k++)
+                some |= bytes[l][d][k] != 0;
+            if (!some)
+                continue;
+            cs_json_key(j, ds_names[d]);
+            cs_json_obj_begin(j);
+            for (int k = 0; k < CS_ACC_KINDS; k++)
+                if (bytes[l][d][k])
+                    cs_json_ku64(j, kind_names[k], bytes[l][d][k]);
+            cs_json_obj_end(j);
+        }
+        cs_json_obj_end(j);
+    }
+    cs_json_obj_end(j);
 }

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "json.h"
 #include "stats.h"
 
 enum { CS_ACC_DRAM = 0, CS_ACC_SMEM, CS_ACC_RF, CS_ACC_OPREG, CS_ACC_CIM, CS_ACC_LEVELS };
@@ -38,6 +39,10 @@ static inline void cs_access_add(cs_access *a, int level, int ds, int kind, uint
 {
     a->bytes[level][ds][kind] += bytes;
 }
+
+/* The non-zero counts as a JSON object {"LEVEL": {"DS": {"KIND": bytes}}} (levels, dataspaces
+ * and kinds in the order above; zero entries and empty groups left out). */
+void cs_access_json(const uint64_t bytes[CS_ACC_LEVELS][CS_ACC_DS][CS_ACC_KINDS], cs_json *j);
 
 const char *cs_access_level_name(int level); /* "dram", "smem", "rf", "opreg", "cim" */
 const char *cs_access_ds_name(int ds);       /* "a", "b", "z", "other" */

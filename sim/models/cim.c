@@ -189,7 +189,7 @@ cs_ps cs_cim_compute(cs_cim_group *g, uint32_t mi, uint64_t rows, uint64_t k, ui
     cs_ps dur = ops * g->prim.latency_ps;
     uint64_t cycles = cs_clock_cycle_at(g->p.clock, dur);
     g->c.ops += ops;
-    g->c.mac += ops * (uint64_t)(g->prim.rp * g->prim.cp);
+    g->c.mac += g->p.mac_used_only ? rows * k * n : ops * (uint64_t)(g->prim.rp * g->prim.cp);
     g->c.macs_useful += rows * k * n;
     if (macs)
         *macs = rows * k * n;

@@ -1402,6 +1402,7 @@ cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id)
     return id < CS_SM_CTA_TIMES ? sm->cta_done[id] : CS_PS_NEVER;
 }
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm) { return &sm->c; }
+const cs_access *cs_sm_get_access(const cs_sm *sm) { return &sm->acc; }
 
 cs_status cs_sm_status(cs_sm *sm, cs_err *err)
 {

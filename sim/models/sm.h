@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "cfg.h"
 #include "cim.h"
 #include "component.h"
@@ -114,5 +115,6 @@ cs_ps cs_sm_finish_time(const cs_sm *sm);
 enum { CS_SM_CTA_TIMES = 256 };
 cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id);
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm);
+const cs_access *cs_sm_get_access(const cs_sm *sm);
 
 #endif

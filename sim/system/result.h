@@ -23,7 +23,7 @@ typedef struct cs_gemm_result {
     uint64_t bound_compute, bound_dram, bound_l2; /* lower bounds, cycles */
     char mapping_kind[32];
     char mapping[CS_RESULT_STR];  /* tiling or CiM mapping, one line */
-    char mapping_json[1024];      /* extra mapping details as a JSON object ("{}" if none) */
+    char mapping_json[4096];      /* extra mapping details as a JSON object ("{}" if none) */
     uint64_t ctas;
     uint64_t cim_macros_used;     /* macros the CiM mapping keeps busy (0: baseline) */
     cs_gpu_totals tot;            /* after the flush */

@@ -185,8 +185,27 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     snprintf(gr->mapping_json, sizeof gr->mapping_json, "{}");
     cs_tc_tiling tl = {0};
     cs_cim_mapping cm = {0};
+    cs_nest_hw pe_hw;
+    cs_nest_plan pe = {0};
+    bool pe_array = !jb->o->cim && !jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY;
     cs_status st = CS_OK;
-    if (jb->o->cim && !jb->o->factory) {
+    if (pe_array) { /* the WWW study's baseline compute block (compat.h) */
+        cs_target pt = cs_arch_target(a);
+        st = cs_compat_pe_plan(&a->compat, &pt, (uint32_t)a->tc.mma_n,
+                               (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(jb->dtype)), g, jb->dtype,
+                               jb->o->cim_req.spec, &pe_hw, &pe, err);
+        if (st != CS_OK)
+            return st;
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "pe_array");
+        cs_nest_plan_str(&pe, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
+        cs_buf mj;
+        cs_buf_init(&mj);
+        cs_json pj;
+        cs_json_init(&pj, &mj, 0);
+        cs_nest_plan_json(&pe, &pj);
+        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
+        cs_buf_free(&mj);
+    } else if (jb->o->cim && !jb->o->factory) {
         st = cs_run_cim_mapping(&jb->rc, g, jb->dtype, &jb->o->cim_req, &cm, err);
         if (st != CS_OK)
             return st;
@@ -218,11 +237,16 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     if ((st = cs_gpu_create(a, jb->o->cim, &gpu, err)) != CS_OK)
         return st;
     cs_target t = cs_arch_target(a);
+    cs_gemm_layout lay0 = cs_run_layout(g, jb->dtype, 0);
+    cs_gpu_set_layout(gpu, lay0.a, lay0.c);
     cs_ps total = 0;
     for (uint64_t r = 0; r < g->repeat && st == CS_OK; r++) {
         cs_opsrc *src = NULL;
         if (jb->o->factory) {
             st = jb->o->factory(jb->o->factory_ctx, gi, r, &src, err);
+        } else if (pe_array) {
+            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
+            st = cs_nest_opsrc_create(&t, &pe_hw, &pe, g, &lay, r, &src, err);
         } else if (jb->o->cim) {
             cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
             st = cs_cim_opsrc_create(&t, &jb->rc.target, g, &cm, &lay, r, &src, err);
@@ -253,6 +277,9 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     }
     if (st == CS_OK)
         st = cs_energy_eval(jb->et, cs_gpu_stats(gpu), NULL, gr->seconds, &gr->energy, err);
+    if (st == CS_OK) /* compat.dram_energy = byte */
+        cs_compat_reprice(&a->compat, a->l2.bypass, (uint32_t)(a->hbm.bus_bits / 8 * a->hbm.burst_length),
+                          cs_gpu_stats(gpu), jb->et, &gr->energy);
     if (st == CS_OK && jb->o->stats_glob) {
         cs_buf b;
         cs_buf_init(&b);
@@ -337,13 +364,17 @@ static void prepare(job *jb, const cs_run_spec *sp)
     cs_result *r = cs_calloc(1, sizeof *r);
     *jb = (job){.ad = sp->ad, .arch = a, .w = sp->w, .et = sp->et, .o = o, .r = r};
     jb->dtype = o->dtype >= 0 ? o->dtype : a->run.dtype;
-    if (o->cim) { /* the placement's energies and areas join a copy of the table */
+    if (o->cim || cs_compat_any(&a->compat)) { /* a copy of the table for the variant's entries */
         jb->cim_et = cs_energy_table_clone(sp->et);
-        cs_placement_energy(o->cim, a, jb->cim_et);
         jb->et = jb->cim_et;
+    }
+    if (o->cim) { /* the placement's energies and areas */
+        cs_placement_energy(o->cim, a, jb->cim_et);
         cs_run_cim_setup(o->cim, a, jb->et, &jb->rc);
         jb->arch = &jb->rc.arch;
     }
+    if (cs_compat_any(&a->compat)) /* the conventions that are table entries (compat.h) */
+        cs_compat_energy_table(&a->compat, o->cim ? o->cim->level : -1, jb->cim_et);
     snprintf(r->arch, sizeof r->arch, "%s", a->name);
     snprintf(r->arch_source, sizeof r->arch_source, "%s", sp->ad->source);
     snprintf(r->workload, sizeof r->workload, "%s", sp->w->name);
