@@ -21,7 +21,17 @@
 static uint64_t cdiv(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-enum { MAX_LOOPS = 2 * CS_NEST_DIMS, MAX_ROWS = 65535, CTA_OPS = 2048, MEM_WARP_CIM = 1, MEM_WARP_PE = 4 };
+enum { MAX_LOOPS = 2 * CS_NEST_DIMS, MAX_ROWS = 65535, CTA_OPS = 2048, MEM_WARP_CIM = 1, MEM_WARP_PE = 4,
+       CHUNK_BYTES = 2048 };
+
+/* A step's rows go to the macros in chunks of about CHUNK_BYTES of inputs per macro, so that
+ * the next chunk's inputs are read while the macro computes the current one (a macro takes its
+ * input rows as a stream, not all before it starts). */
+static uint32_t chunk_rows(uint32_t kn, uint32_t eb)
+{
+    uint32_t r = CHUNK_BYTES / (kn && eb ? kn * eb : 1);
+    return r ? r : 1;
+}
 /* Epoch (and PE step) flags. F_Z_LAST marks the entry into a Z tile's last residency; F_Z_FINAL
  * the drain that leaves it for good (its outputs are complete). */
 enum { F_A_LOAD = 1, F_Z_NEW = 2, F_Z_FILL = 4, F_Z_DRAIN = 8, F_Z_FINAL = 16, F_B_LOAD = 32, F_Z_LAST = 64 };
@@ -183,7 +193,7 @@ static size_t zstart_final(const sched *c)
 }
 
 /* Walks the loops once for the share and records steps, residencies and epochs. */
-static void sched_build(const cs_nest_plan *p, const walk *w, const share *s, sched *c)
+static void sched_build(const cs_nest_plan *p, const walk *w, const share *s, uint32_t eb, sched *c)
 {
     const cs_nest *n = &p->nest;
     bool pe = is_pe(n);
@@ -298,8 +308,8 @@ static void sched_build(const cs_nest_plan *p, const walk *w, const share *s, sc
                          .nn = (uint32_t)nn, .kn = (uint32_t)kn, .res = pe ? 0 : (uint32_t)c->nr - 1,
                          .ep = (uint32_t)c->ne - 1, .first = first};
             c->e[c->ne - 1].ns++;
-            if (!pe)
-                c->r[c->nr - 1].uses++;
+            if (!pe) /* one MAC per chunk of rows per macro (the bank's K positions clip alike) */
+                c->r[c->nr - 1].uses += (uint32_t)cdiv(rows, chunk_rows((uint32_t)min64(kn, p->tk), eb));
             if (pe) { /* the register-file tile (row block, N block) of this step */
                 size_t key = tile_key(s, &wz, m0, n0, CS_NEST_N);
                 bool fresh = c->nst == 1 || c->st[c->nst - 2].m0 != m0 || c->st[c->nst - 2].n0 != n0;
@@ -449,7 +459,7 @@ cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gem
         if (!controller_share(&p, g, c, &s))
             continue;
         sched sc = {0};
-        sched_build(&p, &w, &s, &sc);
+        sched_build(&p, &w, &s, eb, &sc);
         sched_account(&p, hw, &sc, eb);
         if (c == 0)
             steps0 = (double)sc.nst;
@@ -679,34 +689,39 @@ static void emit_cim_step(gen *x, stream *s, size_t si)
     if (first_of_res && !s->written[st->res])
         emit_writes(x, s, st->res);
     uint64_t tk = x->w.tile[CS_NEST_K], tn = x->w.tile[CS_NEST_N];
-    for (uint32_t j = 0; j < x->p.bk; j++) {
-        bool lead = true;
-        uint32_t kn = sub_extent(st->kn, x->p.tk, j);
-        uint64_t k0 = st->k0 + (uint64_t)j * x->p.tk;
-        for (uint32_t i = 0; i < x->p.bn && kn; i++) {
-            uint32_t nn = sub_extent(st->nn, x->p.tn, i);
-            if (!nn)
-                continue;
-            cs_op o = op0(CS_OP_CIM_MAC, 0);
-            o.x = macro_of(x, st->res, i, j);
-            o.seq = tile_seq(x, s, r);
-            o.dtype = (uint8_t)x->lay.dtype;
-            o.rows = st->rows;
-            o.row_bytes = kn;
-            o.stride = nn;
-            if (!lead)
-                o.flags |= CS_OPF_BCAST;
-            if (keep_a) {
-                o.flags |= CS_OPF_FROM_SMEM;
-                o.local = buf_addr(x, CS_NEST_A, e->a_buf) +
-                          (uint32_t)(((uint64_t)(st->m0 - e->a_m0) * tk + (k0 - e->a_k0)) * x->eb);
-                o.tag = (uint32_t)(tk * x->eb);
-            } else {
-                o.addr = x->lay.a + ((uint64_t)st->m0 * x->g.k + k0) * x->eb;
-                o.tag = (uint32_t)(x->g.k * x->eb);
+    uint32_t chunk = chunk_rows((uint32_t)min64(st->kn, x->p.tk), x->eb);
+    for (uint32_t r0 = 0; r0 < st->rows; r0 += chunk) {
+        uint32_t rows = st->rows - r0 < chunk ? st->rows - r0 : chunk;
+        uint64_t m = st->m0 + r0;
+        for (uint32_t j = 0; j < x->p.bk; j++) {
+            bool lead = true;
+            uint32_t kn = sub_extent(st->kn, x->p.tk, j);
+            uint64_t k0 = st->k0 + (uint64_t)j * x->p.tk;
+            for (uint32_t i = 0; i < x->p.bn && kn; i++) {
+                uint32_t nn = sub_extent(st->nn, x->p.tn, i);
+                if (!nn)
+                    continue;
+                cs_op o = op0(CS_OP_CIM_MAC, 0);
+                o.x = macro_of(x, st->res, i, j);
+                o.seq = tile_seq(x, s, r);
+                o.dtype = (uint8_t)x->lay.dtype;
+                o.rows = rows;
+                o.row_bytes = kn;
+                o.stride = nn;
+                if (!lead)
+                    o.flags |= CS_OPF_BCAST;
+                if (keep_a) {
+                    o.flags |= CS_OPF_FROM_SMEM;
+                    o.local = buf_addr(x, CS_NEST_A, e->a_buf) +
+                              (uint32_t)(((m - e->a_m0) * tk + (k0 - e->a_k0)) * x->eb);
+                    o.tag = (uint32_t)(tk * x->eb);
+                } else {
+                    o.addr = x->lay.a + (m * x->g.k + k0) * x->eb;
+                    o.tag = (uint32_t)(x->g.k * x->eb);
+                }
+                emit(s, &o);
+                lead = false;
             }
-            emit(s, &o);
-            lead = false;
         }
     }
     if (first_of_res && x->p.db_weights && st->res + 1 < s->sc.nr && !s->written[st->res + 1])
@@ -811,7 +826,10 @@ static void emit_pe_step(gen *x, stream *s, size_t si)
 
 static uint32_t ops_per_step(const gen *x)
 {
-    return is_pe(&x->p.nest) ? 4 * (uint32_t)x->w.base[CS_NEST_M] : 2 * x->p.bn * x->p.bk + 2;
+    if (is_pe(&x->p.nest))
+        return 4 * (uint32_t)x->w.base[CS_NEST_M];
+    uint32_t chunks = (uint32_t)cdiv(x->p.rows, chunk_rows(x->p.tk, x->eb));
+    return (chunks + 1) * x->p.bn * x->p.bk + 2;
 }
 
 /* Builds the next CTA of controller c: steps [s0, s1) with the epochs' loads and drains. */
@@ -947,7 +965,7 @@ cs_status cs_nest_opsrc_create(const cs_target *t, const cs_nest_hw *hw, const c
             s->done = true;
             continue;
         }
-        sched_build(&x->p, &x->w, &sh, &s->sc);
+        sched_build(&x->p, &x->w, &sh, x->eb, &s->sc);
         s->writes = cs_calloc(hw->macros ? hw->macros : 1, sizeof *s->writes);
         s->written = cs_calloc(s->sc.nr ? s->sc.nr : 1, 1);
     }

@@ -658,14 +658,16 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
         if (op->flags & CS_OPF_BCAST) /* summed into the next read-out by the bank's adder tree */
             return true;
-        if (op->flags & CS_OPF_TO_SMEM) { /* partial sums written to shared memory at local */
-            if (op->flags & CS_OPF_ACCUM) { /* added to the partial sums already there */
+        if (op->flags & CS_OPF_TO_SMEM) {
+            /* partial sums written to shared memory at local (added to those already there with
+             * CS_OPF_ACCUM): they stream out of the macro's output buffer through the bank
+             * pipeline while the warp and the macro go on (later bank users queue behind them) */
+            if (op->flags & CS_OPF_ACCUM) {
                 smem_stream(sm, now, bytes, false);
                 cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_READ, bytes);
             }
-            cs_ps t = smem_stream(sm, now, bytes, true);
+            smem_stream(sm, now, bytes, true);
             cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
-            w->ready_at = t > now ? t : now;
             return true;
         }
         /* accumulate 4-byte partial sums into the register file (read-modify-write) */
