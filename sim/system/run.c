@@ -217,6 +217,11 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
         cs_buf_free(&mj);
         gr->cim_macros_used = cs_cim_mapping_macros_used(&cm);
+    } else if (!jb->o->factory && jb->o->cim_req.spec) {
+        return cs_err_add(err, CS_USAGE,
+                          "mapper: error: %s: a Timeloop mapping runs on a CiM placement (--cim) or on the PE-array "
+                          "baseline (compat.baseline = pe_array); the tensor cores have their own mapper",
+                          jb->o->cim_req.spec->source);
     } else if (!jb->o->factory) {
         st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)

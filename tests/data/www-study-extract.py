@@ -93,9 +93,12 @@ def main(root):
         "#   energy LEVEL PJ                      Energy (total) summed over the level's dataspaces\n"
         "#                                        (compute levels: the compute energy), no leakage\n"
         "#   leak LEVEL PJ                        the level's leakage energy\n"
-        "#   cycles TIMELOOP STEPS STUDY          Timeloop's cycles (with its bandwidth throttling),\n"
-        "#                                        its compute steps (the compute level's cycles), and\n"
-        "#                                        the study's post-processed cycles (get_stats.py)\n"
+        "#   cycles TIMELOOP STEPS STUDY MEMORY   Timeloop's cycles (with its bandwidth throttling),\n"
+        "#                                        its compute steps (the compute level's cycles), the\n"
+        "#                                        study's post-processed cycles (get_stats.py: steps x\n"
+        "#                                        held weights used x latency, or more when a level's\n"
+        "#                                        reads or updates over its bandwidth are more), and\n"
+        "#                                        that memory term alone\n"
         "#   total PJ                             Timeloop's total energy (Summary Stats, uJ x 1e6)\n"
         "#   end\n"
     )
@@ -134,6 +137,7 @@ def main(root):
         # the largest of that and each level's reads / read bandwidth, updates / write bandwidth
         # (per-instance counts, bandwidth 1 word/cycle for levels without a figure)
         cyc = int(re.search(r"\nCycles: (\d+)", text).group(1))
+        memory = 0
         if level == "baseline":
             study = cyc
         else:
@@ -146,8 +150,9 @@ def main(root):
                 bw = BW.get(lv["name"], 1)
                 reads = sum(int(v["Scalar reads (per-instance)"]) for v in lv["ds"].values())
                 ups = sum(int(v["Scalar updates (per-instance)"]) for v in lv["ds"].values())
-                study = max(study, reads / bw, ups / bw)
-        out.write("cycles %d %d %d\n" % (cyc, steps, int(study)))
+                memory = max(memory, reads / bw, ups / bw)
+            study = max(study, memory)
+        out.write("cycles %d %d %d %d\n" % (cyc, steps, int(study), int(memory)))
         tot = float(re.search(r"\nEnergy: ([\d.]+) uJ", text).group(1))
         out.write("total %.0f\nend\n" % (tot * 1e6))
 
