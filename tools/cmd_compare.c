@@ -66,7 +66,8 @@ static void print_table(FILE *f, const cs_result *base, cs_result **v, size_t nv
             snprintf(name, sizeof name, "%s@%s", r->cim->primitive, r->cim->level);
             snprintf(macros, sizeof macros, "%llu", (unsigned long long)r->cim->macros);
         } else {
-            snprintf(name, sizeof name, "baseline (tensor cores)");
+            bool pe = r->ngemms && strcmp(r->gemms[0].mapping_kind, "pe_array") == 0;
+            snprintf(name, sizeof name, "baseline (%s)", pe ? "PE array" : "tensor cores");
             snprintf(macros, sizeof macros, "-");
         }
         fprintf(f, "%-22s %7s %14llu %8.3f %14.3f %8.3f %9.3f %10.4f  %s\n", name, macros, (unsigned long long)r->cycles,

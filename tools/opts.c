@@ -126,6 +126,7 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         o->macros = arg;
         return 1;
     case CS_OPT_MAPPING:
+        o->mapping_given = true;
         o->cim_req.spec = NULL;
         if (strcmp(arg, "auto") == 0)
             o->cim_req.mode = CS_CIM_MAP_AUTO;
@@ -148,6 +149,8 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         if (!cs_compat_profile(arg))
             return bad(o, "--compat: must be www (got \"%s\")", arg);
         o->compat = arg;
+        if (!o->mapping_given) /* the auto mapper's dataflow is cimsim's own: the study's algorithm */
+            o->cim_req.mode = CS_CIM_MAP_WWW;
         return 1;
     case CS_OPT_GOAL:
         if (strcmp(arg, "cycles") == 0)

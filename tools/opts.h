@@ -33,6 +33,7 @@ typedef struct cs_opts {
     const char *macros;         /* --macros N|iso-area|iso-capacity */
     cs_cim_request cim_req;     /* --mapping, --goal, --dup, --order, --double-buffer */
     const char *compat;         /* --compat NAME (a profile of compat.* settings), or NULL */
+    bool mapping_given;         /* --mapping was given (--compat www otherwise implies www) */
     cs_nest_spec nest_spec;     /* --mapping timeloop:FILE, read (cim_req.spec points here) */
     char command[1024];         /* the whole command line, for provenance */
     bool collect;               /* cs_opts_handle keeps a bad value's message in error

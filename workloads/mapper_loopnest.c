@@ -468,7 +468,9 @@ cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gem
     if (!p.steps)
         return cs_err_add(err, CS_INVALID, "mapper: error: the grid %ux%ux%u leaves no work", p.grid_n, p.grid_k, p.grid_m);
     /* estimate (ranks grids only): controller 0's compute against the DRAM traffic */
-    double compute;
+    double compute, writes = 0;
+    if (!pe && !p.db_weights && hw->write_bytes_per_cycle > 0) /* weight writes between residencies */
+        writes = (double)p.residencies / (all ? used : 1) * (double)p.tk * p.tn / hw->write_bytes_per_cycle;
     if (pe) { /* the PE array, or the shared memory that feeds it B (and A per sub-partition) */
         compute = steps0 * (double)(w.base[CS_NEST_N] * w.base[CS_NEST_K]) / (double)(hw->pe_n * hw->pe_k);
         double feed = steps0 * (double)((w.base[CS_NEST_N] + w.base[CS_NEST_M]) * w.base[CS_NEST_K] * eb);
@@ -479,7 +481,10 @@ cs_status cs_nest_plan_make(const cs_nest_hw *hw, const cs_nest *n, const cs_gem
     double bytes = 0;
     for (int d = 0; d < CS_NEST_DS; d++)
         bytes += (double)(p.dram_read[d] + p.dram_write[d]);
+    if (!all) /* controller 0's traffic stands for every controller's */
+        bytes *= used;
     double dram = hw->dram_bytes_per_cycle > 0 ? bytes / hw->dram_bytes_per_cycle : 0;
+    compute += writes;
     p.est_cycles = (compute > dram ? compute : dram) + hw->latency_fill_cycles;
     *out = p;
     return CS_OK;
