@@ -53,8 +53,8 @@ static void print_table(FILE *f, const cs_result *base, cs_result **v, size_t nv
 {
     fprintf(f, "%s on %s (%s, %s energy table)\n", base->workload, base->arch, cs_dtype_name(base->dtype),
             base->energy_table);
-    fprintf(f, "%-22s %7s %14s %8s %14s %8s %9s %10s  %s\n", "variant", "macros", "cycles", "speedup",
-            "energy_uj", "e_ratio", "tops_per_w", "tops_mm2", "bound");
+    fprintf(f, "%-22s %7s %14s %8s %14s %8s %9s %10s  %-11s %s\n", "variant", "macros", "cycles", "speedup",
+            "energy_uj", "e_ratio", "tops_per_w", "tops_mm2", "bound", "top cause");
     const cs_result *all[MAX_LIST * 3 + 1];
     all[0] = base;
     for (size_t i = 0; i < nv; i++)
@@ -70,9 +70,11 @@ static void print_table(FILE *f, const cs_result *base, cs_result **v, size_t nv
             snprintf(name, sizeof name, "baseline (%s)", pe ? "PE array" : "tensor cores");
             snprintf(macros, sizeof macros, "-");
         }
-        fprintf(f, "%-22s %7s %14llu %8.3f %14.3f %8.3f %9.3f %10.4f  %s\n", name, macros, (unsigned long long)r->cycles,
+        char top[48];
+        cs_show_top_cause(r->attribution, top, sizeof top);
+        fprintf(f, "%-22s %7s %14llu %8.3f %14.3f %8.3f %9.3f %10.4f  %-11s %s\n", name, macros, (unsigned long long)r->cycles,
                 r->cycles ? (double)base->cycles / (double)r->cycles : 0, r->energy_pj * 1e-6,
-                base->energy_pj > 0 ? r->energy_pj / base->energy_pj : 0, r->tops_per_w, r->tops_per_mm2, main_bound(r));
+                base->energy_pj > 0 ? r->energy_pj / base->energy_pj : 0, r->tops_per_w, r->tops_per_mm2, main_bound(r), top);
     }
 }
 

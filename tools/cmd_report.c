@@ -33,8 +33,10 @@ static const char usage[] =
     "  --per-gemm          csv of a compare: one row per run and GEMM (long format)\n"
     "  --plot [KIND:]FILE  a plot through gnuplot, .svg, .png or .pdf (repeatable); KIND is\n"
     "                      breakdown (stacked energy), speedup (compare: speedup and energy\n"
-    "                      ratio) or roofline (TOPS against MACs per DRAM byte)\n"
-    "  --plot-kind KIND    the kind of plots given without KIND: (default: breakdown for a\n"
+    "                      ratio), roofline (TOPS against MACs per DRAM byte) or attribution\n"
+    "                      (stacked cycles per cause, one bar per GEMM or variant)\n"
+    "  --plot-kind KIND    the kind of plots given without KIND: (default: the kind the file's\n"
+    "                      base name begins with, e.g. attribution.svg; else breakdown for a\n"
     "                      result, speedup for a compare)\n"
     "\n"
     "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n";
@@ -57,15 +59,29 @@ static bool parse_format(const char *s, cs_rep_format *f)
     return false;
 }
 
+static const char *const kind_names[] = {"breakdown", "speedup", "roofline", "attribution"};
+enum { KINDS = sizeof kind_names / sizeof kind_names[0] };
+
 static bool parse_kind(const char *s, size_t n, cs_plot_kind *k)
 {
-    static const char *const names[] = {"breakdown", "speedup", "roofline"};
-    for (int i = 0; i < 3; i++)
-        if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0) {
+    for (int i = 0; i < KINDS; i++)
+        if (strlen(kind_names[i]) == n && strncmp(s, kind_names[i], n) == 0) {
             *k = (cs_plot_kind)(i + 1);
             return true;
         }
     return false;
+}
+
+/* A plot file whose base name begins with a kind's name (attribution.svg, speedup-fig3.pdf)
+ * is that kind unless one is given. */
+static cs_plot_kind kind_of_name(const char *path, cs_plot_kind dflt)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (int i = 0; i < KINDS; i++)
+        if (strncmp(base, kind_names[i], strlen(kind_names[i])) == 0)
+            return (cs_plot_kind)(i + 1);
+    return dflt;
 }
 
 /* The command line as typed, for provenance: arguments with blanks or quotes are quoted. */
@@ -124,8 +140,8 @@ int cs_cmd_report(int argc, char **argv)
                 plots[nplots++] = v;
         } else if ((m = cs_cli_opt_value(argc, argv, &i, "--plot-kind", NULL, &v)) != 0) {
             if (m < 0 || !parse_kind(v, strlen(v), &default_kind))
-                rc = cs_cli_usage_error("report", "--plot-kind: expected breakdown, speedup or "
-                                        "roofline (got '%s')", m < 0 ? "" : v);
+                rc = cs_cli_usage_error("report", "--plot-kind: expected breakdown, speedup, "
+                                        "roofline or attribution (got '%s')", m < 0 ? "" : v);
         } else if (strcmp(argv[i], "--standalone") == 0) {
             opts.standalone = true;
         } else if (strcmp(argv[i], "--per-gemm") == 0) {
@@ -162,12 +178,12 @@ int cs_cmd_report(int argc, char **argv)
     const char *plot_files[MAX_PLOTS];
     for (size_t p = 0; p < nplots; p++) {
         const char *colon = strchr(plots[p], ':');
-        kinds[p] = default_kind;
+        kinds[p] = default_kind != CS_PLOT_DEFAULT ? default_kind : kind_of_name(plots[p], CS_PLOT_DEFAULT);
         plot_files[p] = plots[p];
         if (colon && !parse_kind(plots[p], (size_t)(colon - plots[p]), &kinds[p])) {
             cs_free(files);
             return cs_cli_usage_error("report", "--plot %s: unknown kind '%.*s' (breakdown, "
-                                      "speedup, roofline)", plots[p], (int)(colon - plots[p]),
+                                      "speedup, roofline, attribution)", plots[p], (int)(colon - plots[p]),
                                       plots[p]);
         }
         if (colon)

@@ -7,6 +7,7 @@
  * file) can share DIR; whichever run finds every point done writes the results.
  */
 #include "cmd_sweep.h"
+#include "show.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -196,6 +197,9 @@ static void csv_header(cs_buf *b)
     cs_buf_puts(b, "cycles,seconds,macs,energy_pj,tops,tops_per_w,tops_per_mm2,area_mm2,cim_macros,bound");
     for (int i = 0; i < CS_EB_COUNT; i++)
         cs_buf_printf(b, ",%s_pj", cs_eb_name(i));
+    for (int c = 0; c < CS_CAUSES; c++)
+        cs_buf_printf(b, ",%s_cycles", cs_cause_key(c));
+    cs_buf_puts(b, ",top_cause");
 }
 
 
@@ -221,6 +225,11 @@ static void csv_metrics(const cs_result *r, cs_buf *b)
         cs_buf_putc(b, ',');
         cs_buf_double(b, r->breakdown_pj[i]);
     }
+    for (int c = 0; c < CS_CAUSES; c++)
+        cs_buf_printf(b, ",%" PRIu64, r->attribution[c]);
+    char top[48];
+    cs_show_top_cause(r->attribution, top, sizeof top);
+    cs_buf_printf(b, ",%s", top);
 }
 
 /* One point's record, appended and flushed to disk in one write. */

@@ -6,7 +6,9 @@
  *              baseline's energy (compare);
  *   speedup    per CiM variant, speedup and energy ratio against the baseline (compare);
  *   roofline   achieved TOPS against arithmetic intensity (MACs per DRAM byte), with the compute
- *              and DRAM-bandwidth ceilings of the baseline's peak, one point per GEMM.
+ *              and DRAM-bandwidth ceilings of the baseline's peak, one point per GEMM;
+ *   attribution stacked bars of each GEMM's (result) or run's (compare) cycles by cause on the
+ *              critical path (docs/model.md section 14.5), in percent, the cycles above.
  * Sizes and fonts are chosen for one column of a two-column paper (3.4 in wide): pdf at that
  * size, svg and png scaled up with the same proportions.
  */
@@ -191,6 +193,71 @@ static void plot_breakdown(const cs_rep_group *g, cs_buf *b, double scale)
     cs_buf_printf(b, ", \\\n     '' using 0:%d:(sprintf('%%.3g pJ/MAC', $%d)) with labels "
                   "center offset 0,0.7 font ',%d' notitle",
                   CS_EB_COUNT + 2, CS_EB_COUNT + 3, label_font(scale));
+    cs_buf_putc(b, '\n');
+}
+
+/* ---- attribution ---------------------------------------------------------------------------- */
+
+/* One colour per cause (CS_CAUSE_MAP order): compute warm, memory cool, overheads grey. */
+static const char *const cause_color[CS_CAUSES] = {
+    "#999933", /* tc_compute */
+    "#CC6677", /* cim_compute */
+    "#882255", /* cim_write */
+    "#44AA99", /* staging */
+    "#117733", /* psum */
+    "#AA4499", /* spill */
+    "#EE7733", /* contention */
+    "#88CCEE", /* l2 */
+    "#332288", /* dram */
+    "#DDCC77", /* issue */
+    "#BBBBBB", /* fill_drain */
+    "#777777", /* tail */
+    "#FFFFFF", /* idle */
+};
+
+static void plot_attribution(const cs_rep_group *g, cs_buf *b, double scale)
+{
+    const cs_rep_run *base = &g->runs[0];
+    size_t nbars = g->compare ? g->nruns : base->ngemms;
+    bool used[CS_CAUSES] = {false};
+    cs_buf_puts(b, "$D << EOD\n");
+    for (size_t i = 0; i < nbars; i++) {
+        const cs_rep_run *r = g->compare ? &g->runs[i] : base;
+        const double *a = g->compare ? r->attribution : base->gemms[i].attribution;
+        double cyc = g->compare ? r->cycles : base->gemms[i].cycles;
+        gp_field(b, g->compare ? r->label : base->gemms[i].name);
+        for (int c = 0; c < CS_CAUSES; c++) {
+            gp_num(b, cyc > 0 ? 100 * a[c] / cyc : NAN);
+            used[c] = used[c] || a[c] > 0;
+        }
+        gp_num(b, cyc);
+        cs_buf_putc(b, '\n');
+    }
+    cs_buf_puts(b, "EOD\n");
+    cs_buf_puts(b, "set style data histograms\nset style histogram rowstacked\n"
+                   "set style fill solid 1.0 border rgb '#333333'\nset boxwidth 0.7 relative\n");
+    cs_buf_printf(b, "set xrange [-0.6:%g]\n", (double)nbars - 0.4);
+    cs_buf_puts(b, "set key above horizontal reverse Left samplen 1.2 spacing 1.1 width 1\n");
+    cs_buf_puts(b, nbars > 4 ? "set xtics noenhanced rotate by 35 right\n" : "set xtics noenhanced norotate center\n");
+    cs_buf_puts(b, "set ylabel 'cycles by cause (%, critical path)'\nset yrange [0:112]\nset ytics 0, 20, 100\n");
+    cs_buf_puts(b, "plot ");
+    bool first = true;
+    for (int c = 0; c < CS_CAUSES; c++) {
+        if (!used[c])
+            continue;
+        if (first)
+            cs_buf_printf(b, "$D using %d:xtic(1)", c + 2);
+        else
+            cs_buf_printf(b, ", \\\n     '' using %d", c + 2);
+        cs_buf_printf(b, " title '%s' noenhanced lc rgb '%s'", cs_cause_key(c), cause_color[c]);
+        first = false;
+    }
+    if (first) /* a file without attribution: still a valid plot */
+        cs_buf_puts(b, "$D using 2:xtic(1) title 'no attribution' lc rgb '#BBBBBB'");
+    /* the cycles above each bar, in thousands or millions */
+    cs_buf_printf(b, ", \\\n     '' using 0:(104):($%d >= 1e6 ? sprintf('%%.3gM', $%d / 1e6) : "
+                  "sprintf('%%.3gk', $%d / 1e3)) with labels center font ',%d' notitle",
+                  CS_CAUSES + 2, CS_CAUSES + 2, CS_CAUSES + 2, label_font(scale));
     cs_buf_putc(b, '\n');
 }
 
@@ -391,8 +458,10 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
                           path);
     double scale = 1;
     cs_buf_printf(out, "# %s plot written by cimsim report %s\n# report: %s\n",
-                  kind == CS_PLOT_BREAKDOWN ? "Energy-breakdown"
-                  : kind == CS_PLOT_SPEEDUP ? "Speedup" : "Roofline",
+                  kind == CS_PLOT_BREAKDOWN   ? "Energy-breakdown"
+                  : kind == CS_PLOT_SPEEDUP   ? "Speedup"
+                  : kind == CS_PLOT_ATTRIBUTION ? "Cycle-attribution"
+                                                : "Roofline",
                   CIMSIM_VERSION, rep->command);
     for (size_t i = 0; i < g->nruns; i++)
         cs_buf_printf(out, "# %s (%s): config %s, energy table %s v%s\n", g->runs[i].label,
@@ -403,6 +472,8 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
         plot_breakdown(g, out, scale);
     else if (kind == CS_PLOT_SPEEDUP)
         plot_speedup(g, out, scale);
+    else if (kind == CS_PLOT_ATTRIBUTION)
+        plot_attribution(g, out, scale);
     else
         plot_roofline(g, out, scale);
     cs_buf_puts(out, "set output\n");

@@ -208,6 +208,16 @@ static void breakdown(vx *v, json_t *obj, const char *path, double *out)
         out[i] = b ? num(v, b, p, cs_eb_name(i)) : NAN;
 }
 
+/* The cycle attribution (results since cimsim 0.2; absent: NaN, shown as blank). */
+static void attribution(vx *v, json_t *obj, const char *path, double *out)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s%sattribution", path, path[0] ? "." : "");
+    json_t *a = need(v, obj, path, "attribution", 'o', true);
+    for (int i = 0; i < CS_CAUSES; i++)
+        out[i] = a ? num(v, a, p, cs_cause_key(i)) : NAN;
+}
+
 static void free_run(cs_rep_run *r)
 {
     for (size_t i = 0; i < r->ngemms; i++) {
@@ -293,6 +303,7 @@ static void read_run(vx *v, json_t *o, const char *path, cs_rep_run *r)
         g->bound = str(v, go, p, "bound", false);
         g->energy_pj = num(v, go, p, "energy_pj");
         breakdown(v, go, p, g->breakdown_pj);
+        attribution(v, go, p, g->attribution);
         char bp[280];
         snprintf(bp, sizeof bp, "%s.bytes", p);
         json_t *bytes = need(v, go, p, "bytes", 'o', false);
@@ -311,6 +322,7 @@ static void read_run(vx *v, json_t *o, const char *path, cs_rep_run *r)
         r->area_mm2 = num(v, t, p, "area_mm2");
         r->tops_per_mm2 = num(v, t, p, "tops_per_mm2");
         breakdown(v, t, p, r->breakdown_pj);
+        attribution(v, t, p, r->attribution);
     }
 }
 
@@ -720,12 +732,100 @@ static const char *const cat_txt[CS_EB_COUNT] = {"dram", "l2", "smem", "rf", "te
 static const char *const cat_tex[CS_EB_COUNT] = {"DRAM", "L2", "SMEM", "RF", "TC",
                                                  "CiM MAC", "CiM write", "NoC", "Leak."};
 
+/* ---- cycle attribution ---- */
+
+/* "cause NN%" for an attribution (cycles per cause); "" when the file has none. */
+static char *top_cause(const double *a)
+{
+    double sum = 0;
+    int best = -1;
+    for (int c = 0; c < CS_CAUSES; c++) {
+        if (!isfinite(a[c]))
+            return cs_strdup("");
+        sum += a[c];
+        if (best < 0 || a[c] > a[best])
+            best = c;
+    }
+    char s[64];
+    snprintf(s, sizeof s, "%s %.0f%%", cs_cause_key(best), sum > 0 ? 100 * a[best] / sum : 0.0);
+    return cs_strdup(s);
+}
+
+/* Whether the group's files have an attribution (results of cimsim 0.2 on). */
+static bool has_attribution(const cs_rep_group *g)
+{
+    for (size_t i = 0; i < g->nruns; i++)
+        if (isfinite(g->runs[i].attribution[0]))
+            return true;
+    return false;
+}
+
+/* Causes with cycles in any run or GEMM of the group (none for files without attribution). */
+static int used_causes(const cs_rep_group *g, int *idx)
+{
+    int n = 0;
+    for (int c = 0; c < CS_CAUSES; c++) {
+        bool used = false;
+        for (size_t i = 0; i < g->nruns; i++) {
+            used = used || g->runs[i].attribution[c] > 0;
+            for (size_t j = 0; j < g->runs[i].ngemms; j++)
+                used = used || g->runs[i].gemms[j].attribution[c] > 0;
+        }
+        if (used)
+            idx[n++] = c;
+    }
+    return n;
+}
+
+/* Rows (GEMMs of a result, runs of a compare) by share of their cycles per cause. */
+static void attribution_table(const cs_rep_group *g, const cs_rep_run *r, const cs_rep_opts *o, cs_buf *out)
+{
+    int idx[CS_CAUSES], nc = used_causes(g, idx);
+    if (!nc)
+        return;
+    table t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.title, sizeof t.title, "Cycle attribution (%% of each %s's cycles, critical path)",
+             g->compare ? "variant" : "GEMM");
+    tcol(&t, g->compare ? "variant" : "gemm", g->compare ? "variant" : "GEMM", g->compare ? "Variant" : "GEMM",
+         K_STR, 0);
+    for (int c = 0; c < nc; c++) {
+        char txt[64], tex[80];
+        snprintf(txt, sizeof txt, "%s %%", cs_cause_key(idx[c]));
+        cs_buf esc;
+        cs_buf_init(&esc);
+        tex_escape(&esc, cs_cause_key(idx[c]));
+        snprintf(tex, sizeof tex, "%s (\\%%)", esc.data);
+        cs_buf_free(&esc);
+        tcol(&t, txt, txt, tex, K_PCT, 0);
+    }
+    tcol(&t, "cycles", "cycles", "Cycles", K_INT, 0);
+    size_t nrows = g->compare ? g->nruns : r->ngemms + 1;
+    for (size_t i = 0; i < nrows; i++) {
+        bool tot = !g->compare && i == r->ngemms;
+        const cs_rep_run *ri = g->compare ? &g->runs[i] : r;
+        const double *a = g->compare || tot ? ri->attribution : r->gemms[i].attribution;
+        double cyc = g->compare || tot ? ri->cycles : r->gemms[i].cycles;
+        if (tot)
+            t.rule_before = t.nrows;
+        cell *row = trow(&t);
+        row[0].s = cs_strdup(g->compare ? ri->label : tot ? "total" : r->gemms[i].name);
+        for (int c = 0; c < nc; c++)
+            row[1 + c].v = ratio(a[idx[c]], cyc);
+        row[1 + nc].v = cyc;
+    }
+    cs_buf_putc(out, '\n');
+    write_table(o, &t, out);
+    tfree(&t);
+}
+
 /* ---- result tables ---- */
 
 static void perf_row(cell *row, const char *name, double m, double n, double k, double cycles,
-                     double seconds, double tops, double util, const char *bound, double e_pj,
-                     double macs)
+                     double seconds, double tops, double util, const char *bound, const double *attr,
+                     double e_pj, double macs)
 {
+    int a = attr != NULL; /* the top-cause column, when the files have an attribution */
     row[0].s = cs_strdup(name);
     row[1].v = m;
     row[2].v = n;
@@ -735,8 +835,10 @@ static void perf_row(cell *row, const char *name, double m, double n, double k, 
     row[6].v = tops;
     row[7].v = util;
     row[8].s = cs_strdup(bound);
-    row[9].v = e_pj * 1e-6;
-    row[10].v = ratio(e_pj, macs);
+    if (a)
+        row[9].s = top_cause(attr);
+    row[9 + a].v = e_pj * 1e-6;
+    row[10 + a].v = ratio(e_pj, macs);
 }
 
 static void result_tables(const cs_rep_group *g, const cs_rep_run *r, const cs_rep_opts *o,
@@ -755,17 +857,20 @@ static void result_tables(const cs_rep_group *g, const cs_rep_run *r, const cs_r
     tcol(&t, "TOPS", "TOPS", "TOPS", K_SIG, 4);
     tcol(&t, "util (%)", "util. (%)", "Util.\\ (\\%)", K_PCT, 0);
     tcol(&t, "bound", "bound", "Bound", K_STR, 0);
+    bool attr = has_attribution(g);
+    if (attr)
+        tcol(&t, "top cause", "top cause", "Top cause", K_STR, 0);
     tcol(&t, "energy (uJ)", "energy (µJ)", "Energy ($\\mu$J)", K_SIG, 4);
     tcol(&t, "pJ/MAC", "pJ/MAC", "pJ/MAC", K_SIG, 3);
     for (size_t i = 0; i < r->ngemms; i++) {
         const cs_rep_gemm *x = &r->gemms[i];
-        perf_row(trow(&t), x->name, (double)x->m, (double)x->n, (double)x->k, x->cycles,
-                 x->seconds, x->tops, x->utilization, x->bound, x->energy_pj, x->macs);
+        perf_row(trow(&t), x->name, (double)x->m, (double)x->n, (double)x->k, x->cycles, x->seconds, x->tops,
+                 x->utilization, x->bound, attr ? x->attribution : NULL, x->energy_pj, x->macs);
     }
     t.rule_before = t.nrows;
     cell *trow_total = trow(&t);
     perf_row(trow_total, "total", NAN, NAN, NAN, r->cycles, r->seconds, r->tops,
-             ratio(r->tops, r->peak_tops), "", r->energy_pj, r->macs);
+             ratio(r->tops, r->peak_tops), "", attr ? r->attribution : NULL, r->energy_pj, r->macs);
     for (int c = 1; c <= 3; c++) /* blank, not "-": a total has no shape */
         trow_total[c].s = cs_strdup("");
     write_table(o, &t, out);
@@ -803,6 +908,7 @@ static void result_tables(const cs_rep_group *g, const cs_rep_run *r, const cs_r
     cs_buf_putc(out, '\n');
     write_table(o, &t, out);
     tfree(&t);
+    attribution_table(g, r, o, out);
 }
 
 /* ---- compare tables ---- */
@@ -825,10 +931,15 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
     tcol(&t, "TOPS/W", "TOPS/W", "TOPS/W", K_SIG, 3);
     tcol(&t, "area (mm2)", "area (mm²)", "Area (mm$^2$)", K_SIG, 4);
     tcol(&t, "TOPS/mm2", "TOPS/mm²", "TOPS/mm$^2$", K_SIG, 3);
+    bool attr = has_attribution(g);
+    if (attr)
+        tcol(&t, "top cause", "top cause", "Top cause", K_STR, 0);
     for (size_t i = 0; i < g->nruns; i++) {
         const cs_rep_run *r = &g->runs[i];
         cell *row = trow(&t);
         row[0].s = cs_strdup(r->label);
+        if (attr)
+            row[11].s = top_cause(r->attribution);
         row[1].v = r->cycles;
         row[2].v = r->seconds * 1e6;
         row[3].v = r->tops;
@@ -869,6 +980,7 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
     cs_buf_putc(out, '\n');
     write_table(o, &t, out);
     tfree(&t);
+    attribution_table(g, NULL, o, out);
 
     if (g->nruns < 2 || g->nruns > MAX_COLS - 4)
         return;
@@ -976,6 +1088,21 @@ static void csv_breakdown_head(cs_buf *b)
 {
     for (int c = 0; c < CS_EB_COUNT; c++)
         cs_buf_printf(b, ",%s_pj", cs_eb_name(c));
+    for (int c = 0; c < CS_CAUSES; c++)
+        cs_buf_printf(b, ",%s_cycles", cs_cause_key(c));
+    cs_buf_puts(b, ",top_cause");
+}
+
+/* The breakdown and attribution columns of a row. */
+static void csv_breakdown(cs_buf *b, const double *bd, const double *attr)
+{
+    for (int c = 0; c < CS_EB_COUNT; c++)
+        csv_num(b, bd[c]);
+    for (int c = 0; c < CS_CAUSES; c++)
+        csv_num(b, attr[c]);
+    char *top = top_cause(attr);
+    csv_str(b, top);
+    cs_free(top);
 }
 
 static void csv_gemm_rows(const cs_rep_group *g, const cs_rep_run *r, cs_buf *b)
@@ -1007,9 +1134,7 @@ static void csv_gemm_rows(const cs_rep_group *g, const cs_rep_run *r, cs_buf *b)
             sp = bg ? ratio(bg->seconds, x->seconds) : NAN;
         }
         csv_num(b, sp);
-        const double *bd = tot ? r->breakdown_pj : x->breakdown_pj;
-        for (int c = 0; c < CS_EB_COUNT; c++)
-            csv_num(b, bd[c]);
+        csv_breakdown(b, tot ? r->breakdown_pj : x->breakdown_pj, tot ? r->attribution : x->attribution);
         csv_num(b, tot ? NAN : x->dram_read_bytes);
         csv_num(b, tot ? NAN : x->dram_write_bytes);
         cs_buf_putc(b, '\n');
@@ -1045,8 +1170,7 @@ static void write_csv(const cs_report *rep, const cs_rep_opts *o, cs_buf *out)
                 csv_num(out, r->tops_per_w);
                 csv_num(out, r->area_mm2);
                 csv_num(out, r->tops_per_mm2);
-                for (int c = 0; c < CS_EB_COUNT; c++)
-                    csv_num(out, r->breakdown_pj[c]);
+                csv_breakdown(out, r->breakdown_pj, r->attribution);
                 cs_buf_putc(out, '\n');
             }
         }
@@ -1077,6 +1201,15 @@ static void json_breakdown(cs_json *j, const double *b)
     cs_json_obj_begin(j);
     for (int c = 0; c < CS_EB_COUNT; c++)
         json_num(j, cs_eb_name(c), b[c]);
+    cs_json_obj_end(j);
+}
+
+static void json_attribution(cs_json *j, const double *a)
+{
+    cs_json_key(j, "attribution");
+    cs_json_obj_begin(j);
+    for (int c = 0; c < CS_CAUSES; c++)
+        json_num(j, cs_cause_key(c), a[c]);
     cs_json_obj_end(j);
 }
 
@@ -1142,6 +1275,7 @@ static void write_json(const cs_report *rep, cs_buf *out)
             json_num(&j, "speedup", base ? speedup(base, r) : NAN);
             json_num(&j, "energy_ratio", base ? ratio(r->energy_pj, base->energy_pj) : NAN);
             json_breakdown(&j, r->breakdown_pj);
+            json_attribution(&j, r->attribution);
             cs_json_obj_end(&j);
             cs_json_key(&j, "gemms");
             cs_json_arr_begin(&j);
@@ -1169,6 +1303,7 @@ static void write_json(const cs_report *rep, cs_buf *out)
                 json_num(&j, "macs_per_dram_byte", ratio(x->macs, dram));
                 json_num(&j, "speedup", bg ? ratio(bg->seconds, x->seconds) : NAN);
                 json_breakdown(&j, x->breakdown_pj);
+                json_attribution(&j, x->attribution);
                 cs_json_obj_end(&j);
             }
             cs_json_arr_end(&j);

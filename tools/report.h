@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cpath.h"
 #include "energy.h"
 #include "err.h"
 
@@ -31,6 +32,7 @@ typedef struct cs_rep_gemm {
     int64_t m, n, k, repeat;
     double cycles, seconds, macs, tops, utilization, energy_pj;
     double breakdown_pj[CS_EB_COUNT];
+    double attribution[CS_CAUSES]; /* cycles per cause (NaN: a file without attribution) */
     double dram_read_bytes, dram_write_bytes;
 } cs_rep_gemm;
 
@@ -47,6 +49,7 @@ typedef struct cs_rep_run {
     /* total */
     double cycles, seconds, macs, energy_pj, tops, tops_per_w, area_mm2, tops_per_mm2;
     double breakdown_pj[CS_EB_COUNT];
+    double attribution[CS_CAUSES];
 } cs_rep_run;
 
 typedef struct cs_rep_group {
@@ -90,7 +93,13 @@ cs_status cs_report_write(const cs_report *rep, const cs_rep_opts *opts, cs_buf 
                           cs_err *err);
 
 /* ---- plot --------------------------------------------------------------------------------- */
-typedef enum { CS_PLOT_DEFAULT, CS_PLOT_BREAKDOWN, CS_PLOT_SPEEDUP, CS_PLOT_ROOFLINE } cs_plot_kind;
+typedef enum {
+    CS_PLOT_DEFAULT,
+    CS_PLOT_BREAKDOWN,
+    CS_PLOT_SPEEDUP,
+    CS_PLOT_ROOFLINE,
+    CS_PLOT_ATTRIBUTION
+} cs_plot_kind;
 
 /* Writes the gnuplot script (inline data) for a plot of the report's single group into out;
  * terminal from the extension of path (.svg, .png, .pdf). CS_INVALID when the plot does not

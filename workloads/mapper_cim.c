@@ -456,12 +456,12 @@ typedef struct stream_st {
     uint32_t *writes;  /* SM streams: writes emitted so far into each local macro */
 } stream_st;
 
-/* One K-slice's part of an L2 work item: slice c's tiles [a, z) of the block, whose inputs
+/* One K-slice's part of an L2 work item: slice c's tiles [a, z) of the round, whose inputs
  * span K from ka0 for kspan elements. */
 typedef struct step {
     uint32_t c;
     share sk;
-    uint64_t a, z, ka0, kan, kspan;
+    uint64_t a, z, ka0, kspan;
 } step;
 enum { L2_STAGES = 8 };
 
@@ -585,12 +585,15 @@ static void emit_all_warps(stream_st *ss, int kind, uint32_t tag)
     }
 }
 
-/* Output of rows [row0, row0+rows) x [n0, n0+nn): STG of Z, or RED of 4-byte partial sums. */
+/* Output of rows [row0, row0+rows) x [n0, n0+nn): STG of Z, or RED of 4-byte partial sums
+ * (flagged as a spill when the column block still has rounds to come). */
 static void emit_output(gen *x, stream_st *ss, uint64_t row0, uint64_t rows, uint64_t n0, uint64_t nn, bool red,
-                        uint32_t warp)
+                        bool spill, uint32_t warp)
 {
     uint64_t e = red ? 4 : x->lay.c_elem_bytes;
     cs_op o = op0(red ? CS_OP_RED : CS_OP_STG, warp);
+    if (spill)
+        o.flags = CS_OPF_SPILL;
     o.addr = x->lay.c + (row0 * x->g.n + n0) * e;
     o.rows = (uint32_t)rows;
     o.row_bytes = (uint32_t)(nn * e);
@@ -707,6 +710,7 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
                 bool split_k = m->grid_k > 1;
                 if (r == lr || (m->order == CS_CIM_WS && m->spill))
                     emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && m->order == CS_CIM_WS && m->spill),
+                                r != lr,
                                 (uint32_t)(nb % WARPS));
             }
         }
@@ -719,40 +723,51 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
 
 /* ---- the L2 level: SM streams send inputs to slices; slice streams write weights ---------- */
 
-/* Work items of round r: (chunk i of group gm, column block nb) for every gm and global nb. */
+/* A work item of a round: row chunk `chunk` of row group gm, column group gn, i.e. the rows a
+ * set of slices (one per K-slice) compute against all their tiles of the round. The SM that
+ * takes it stages the rows' inputs once per K-slice and sends them once to that slice, whose
+ * macros share them (input broadcast, CS_OPF_BCAST): the first MAC request carries the inputs,
+ * the others only what the slice does not hold yet. */
 typedef struct item {
-    uint32_t gm;
+    uint32_t gm, gn;
     uint64_t chunk;
-    uint32_t gn;
-    uint64_t nb;
 } item;
 
-static uint64_t l2_items_per_round(const gen *x, const share *s)
+static uint64_t l2_items_per_round(const gen *x)
 {
-    /* items of one round: chunks x column blocks touched, over grid_m x grid_n */
-    (void)s;
-    return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n * x->m.tiles_n;
+    return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n;
 }
 
-/* Item idx of a round: which rows, which column block. Whether the block has tiles in that
- * round is decided per slice (edge slices hold fewer tiles, so their rounds differ). */
 static void l2_item(const gen *x, uint64_t idx, item *it)
 {
     const cs_cim_mapping *m = &x->m;
-    uint64_t per_gm = m->chunks * m->grid_n * m->tiles_n;
-    it->gm = (uint32_t)(idx / per_gm);
-    uint64_t rem = idx % per_gm;
-    it->chunk = rem / (m->grid_n * m->tiles_n);
-    rem %= m->grid_n * m->tiles_n;
-    it->gn = (uint32_t)(rem / m->tiles_n);
-    it->nb = rem % m->tiles_n;
+    it->gm = (uint32_t)(idx / (m->chunks * m->grid_n));
+    it->chunk = (idx / m->grid_n) % m->chunks;
+    it->gn = (uint32_t)(idx % m->grid_n);
 }
 
+/* Rounds [first, last] holding tiles of column block nb over the K-slices of column group gn,
+ * row group gm (edge slices hold fewer tiles, so their rounds differ). False if none. */
+static bool l2_block_rounds(const gen *x, uint32_t gn, uint32_t gm, uint64_t nb, uint64_t *first, uint64_t *last)
+{
+    const cs_cim_mapping *m = &x->m;
+    *first = UINT64_MAX;
+    *last = 0;
+    for (uint32_t gk = 0; gk < m->grid_k; gk++) {
+        share sk;
+        if (!controller_share(&x->g, m, gn + gk * m->grid_n + gm * m->grid_n * m->grid_k, &sk) || nb >= sk.tn)
+            continue;
+        uint64_t f = (nb * sk.tk) / m->slots, l = (nb * sk.tk + sk.tk - 1) / m->slots;
+        *first = f < *first ? f : *first;
+        *last = l > *last ? l : *last;
+    }
+    return *first != UINT64_MAX;
+}
 
 static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
 {
     const cs_cim_mapping *m = &x->m;
-    uint64_t per_round = l2_items_per_round(x, NULL);
+    uint64_t per_round = l2_items_per_round(x);
     /* SM sm takes items idx with idx % nsm == sm, in round order; a CTA holds up to
      * chunks_per_cta of them */
     uint64_t mine_per_round = per_round / x->nsm + (sm < per_round % x->nsm);
@@ -777,29 +792,18 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     uint32_t tag = 0;
     for (uint64_t j = j0; j < j1; j++) {
         item it;
-        uint64_t idx = j * x->nsm + sm;
-        l2_item(x, idx, &it);
-        /* the first k-slice controller of this item gives the rows and columns */
+        l2_item(x, j * x->nsm + sm, &it);
+        /* the first K-slice controller of the item gives the rows and columns */
         uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k;
         share s;
-        if (!controller_share(&x->g, m, c0, &s) || it.nb >= s.tn)
+        if (!controller_share(&x->g, m, c0, &s))
             continue;
         uint64_t row0 = s.m0 + it.chunk * m->m1;
         if (row0 >= s.m0 + s.mc)
             continue;
         uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
-        uint64_t n0 = s.n0 + it.nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
-        uint64_t fr = UINT64_MAX, lr = 0; /* rounds holding the block, over its slices */
-        for (uint32_t gk = 0; gk < m->grid_k; gk++) {
-            uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
-            share sk;
-            if (!controller_share(&x->g, m, c, &sk) || it.nb >= sk.tn)
-                continue;
-            uint64_t f = (it.nb * sk.tk) / m->slots, l = (it.nb * sk.tk + sk.tk - 1) / m->slots;
-            fr = f < fr ? f : fr;
-            lr = l > lr ? l : lr;
-        }
-        /* the item's steps: one per K-slice that holds tiles of this block in round r */
+        /* the item's steps: one per K-slice with tiles in round r, its inputs the union of the
+         * K ranges of those tiles */
         CS_GROW(x->steps, x->steps_cap, m->grid_k);
         step *st = x->steps;
         uint32_t nst = 0;
@@ -808,22 +812,22 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             share sk;
             if (!controller_share(&x->g, m, c, &sk))
                 continue;
-            /* tiles of column block nb in round r on slice c */
-            uint64_t t0 = it.nb * sk.tk, t1 = t0 + sk.tk;
-            uint64_t rt0 = r * m->slots, rt1 = rt0 + m->slots;
-            uint64_t a = max64(t0, rt0), z = min64(t1, rt1);
+            uint64_t a = r * m->slots, z = min64(a + m->slots, sk.tn * sk.tk);
             if (a >= z)
                 continue;
-            uint64_t tn0, tnn, kz0, kzn;
             step *p = &st[nst++];
             *p = (step){.c = c, .sk = sk, .a = a, .z = z};
-            tile_range(m, &sk, a, &tn0, &tnn, &p->ka0, &p->kan);
-            tile_range(m, &sk, z - 1, &tn0, &tnn, &kz0, &kzn);
-            p->kspan = kz0 + kzn - p->ka0;
+            round_k_range(m, &sk, r, &p->ka0, &p->kspan);
         }
+        if (!nst)
+            continue;
         /* software-pipelined: the copy of step i + nbuf - 1 is issued before waiting on step i */
         for (uint32_t i = 0; i < nst && i + 1 < nbuf; i++)
             emit_stage(x, ss, row0, rows, st[i].ka0, st[i].kspan, (uint32_t)((tag + i) % nbuf), tag + i, buf_bytes);
+        uint32_t copy = (uint32_t)(it.chunk % m->dup);
+        /* one warp sends all of the item's requests and stores its outputs: a store waits for
+         * its own warp's CiM requests, and a warp's requests to a slice share their inputs */
+        uint32_t wp = (uint32_t)((j - j0) % WARPS);
         for (uint32_t i = 0; i < nst; i++) {
             const step *p = &st[i];
             if (i + nbuf - 1 < nst) {
@@ -836,12 +840,11 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             for (uint64_t t = p->a; t < p->z; t++) {
                 uint64_t tn_0, tn_n, tk0, tkn;
                 tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
-                uint32_t copy = (uint32_t)(it.chunk % m->dup);
                 uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
-                cs_op o = op0(CS_OP_CIM_MAC, (uint32_t)(t % WARPS));
+                cs_op o = op0(CS_OP_CIM_MAC, wp);
                 o.x = p->c * x->ct.macros + mac;
                 o.dtype = (uint8_t)x->lay.dtype;
-                o.flags = CS_OPF_FROM_SMEM;
+                o.flags = CS_OPF_FROM_SMEM | (t > p->a ? CS_OPF_BCAST : 0);
                 o.rows = (uint32_t)rows;
                 o.row_bytes = (uint32_t)tkn;
                 o.stride = (uint32_t)tn_n;
@@ -853,12 +856,16 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             emit_all_warps(ss, CS_OP_BAR, 0); /* the buffer is free for the copy nbuf - 1 steps on */
         }
         tag += nst;
-        bool any = nst > 0;
-        if (!any)
-            continue;
-        bool red = m->grid_k > 1 || (fr != lr && m->spill);
-        if (r == lr || (fr != lr && m->spill))
-            emit_output(x, ss, row0, rows, n0, nn, red, (uint32_t)(it.nb % WARPS));
+        /* outputs of the column blocks whose last round this is (or that spill) */
+        for (uint64_t nb = 0; nb < s.tn; nb++) {
+            uint64_t fr, lr;
+            if (!l2_block_rounds(x, it.gn, it.gm, nb, &fr, &lr) || r < fr || r > lr)
+                continue;
+            uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
+            bool red = m->grid_k > 1 || (fr != lr && m->spill);
+            if (r == lr || (fr != lr && m->spill))
+                emit_output(x, ss, row0, rows, n0, nn, red, r != lr, wp);
+        }
     }
     cs_op e = op0(CS_OP_CTA_END, 0);
     e.x = (uint32_t)cta;

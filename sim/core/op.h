@@ -14,7 +14,8 @@
  *   CP_WAIT     tag=group: wait until every copy of this warp with tag <= group has landed
  *   BAR         tag=barrier id: CTA-wide barrier among the CTA's warps
  *   LDS / STS   local=shared addr  rows,row_bytes,stride(shared pitch)  flags=CS_OPF_SWIZZLE...
- *   LDG / STG / RED   addr=global  rows,row_bytes,stride(global pitch)   (RED: reduction/atomic add)
+ *   LDG / STG / RED   addr=global  rows,row_bytes,stride(global pitch)   (RED: reduction/atomic add;
+ *               flag CS_OPF_SPILL: partial sums spilled between CiM rounds)
  *   MMA         rows=m  row_bytes=n  stride=k  (one warp-level block m x n x k)  dtype
  *   CIM_WRITE   x=macro  addr=global address of the packed weight tile (SM streams) or byte
  *               offset in the slice's weight region (L2 slice controller streams)
@@ -69,10 +70,12 @@ enum {
     CS_OPF_FROM_SMEM = 1u << 1, /* CiM ops: source is shared memory (local), not global (addr) */
     CS_OPF_TO_SMEM = 1u << 2,   /* CiM read-out: destination is shared memory */
     CS_OPF_ACCUM = 1u << 3,     /* CiM MAC: accumulate into existing partial sums */
-    CS_OPF_BCAST = 1u << 5,     /* CIM_MAC, MMA: inputs broadcast by another op's read; CIM_READ:
+    CS_OPF_SPILL = 1u << 4,     /* RED: partial sums spilled between rounds (attribution: spill) */
+    CS_OPF_BCAST = 1u << 5,     /* CIM_MAC, MMA: inputs broadcast by another op's read (L2 CiM: the
+                                   slice holds what this warp's previous MACs to it sent); CIM_READ:
                                    summed into the next read-out by the bank's adder tree */
     CS_OPF_FROM_CIM = 1u << 6,  /* STG, RED: data from the CiM macro x's output buffer */
-    CS_OPF_ALL = 0x6f,
+    CS_OPF_ALL = 0x7f,
     CS_OPF_BITS = 7
 };
 

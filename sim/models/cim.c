@@ -100,13 +100,16 @@ void cs_cim_prim_free(cs_cim_prim *p)
 }
 
 typedef struct macro {
+    bool computed, written;
     cs_ps free_ps;
+    cs_ps start_ps, own_end_ps; /* the latest operation: start, end of its own duration */
 } macro;
 
 struct cs_cim_group {
     cs_cim_group_params p;
     cs_cim_prim prim; /* shallow copy of the numbers */
     macro *m;
+    uint64_t subs_used; /* bit s: sub-unit s's host port was reserved (sub-units < 64) */
     cs_cim_counts c;
 };
 
@@ -125,6 +128,10 @@ cs_cim_group *cs_cim_group_create(const char *name, const cs_cim_group_params *p
     cs_stats_counter(st, NAME("ops"), "ops", "CiM operations", &g->c.ops);
     cs_stats_counter(st, NAME("write_bytes"), "bytes", "weight bytes written", &g->c.write_bytes);
     cs_stats_counter(st, NAME("busy_cycles"), "cycles", "macro busy time, summed over macros", &g->c.busy_cycles);
+    cs_stats_counter(st, NAME("macros_computed"), "macros", "macros that computed", &g->c.macros_computed);
+    cs_stats_counter(st, NAME("macros_written"), "macros", "macros whose weights were written", &g->c.macros_written);
+    cs_stats_counter(st, NAME("host_cycles"), "cycles", "host-port cycles reserved by the macros (bank share)",
+                     &g->c.host_cycles);
     for (uint32_t i = 0; i < p->macros; i++) {
         char inst[256];
         snprintf(inst, sizeof inst, "%s.macro%03u", name, i);
@@ -145,6 +152,11 @@ void cs_cim_group_destroy(cs_cim_group *g)
 uint32_t cs_cim_group_macros(const cs_cim_group *g) { return g->p.macros; }
 const cs_cim_prim *cs_cim_group_prim(const cs_cim_group *g) { return &g->prim; }
 
+uint32_t cs_cim_group_hosts_used(const cs_cim_group *g)
+{
+    return (uint32_t)__builtin_popcountll(g->subs_used);
+}
+
 uint32_t cs_cim_group_sub(const cs_cim_group *g, uint32_t mi)
 {
     return mi % g->p.subs;
@@ -156,9 +168,13 @@ static cs_ps occupy(cs_cim_group *g, uint32_t mi, cs_ps now, uint64_t cycles, cs
 {
     macro *m = &g->m[mi];
     cs_ps start = now > m->free_ps ? now : m->free_ps;
+    m->start_ps = start;
+    m->own_end_ps = start + dur_ps;
     if (g->p.host) {
         uint64_t host_cycles = (uint64_t)((double)cycles * g->p.bank_share + 0.999999);
         cs_ps host_end = g->p.host(g->p.host_ctx, cs_cim_group_sub(g, mi), start, host_cycles ? host_cycles : 1);
+        g->c.host_cycles += host_cycles ? host_cycles : 1;
+        g->subs_used |= 1ull << (cs_cim_group_sub(g, mi) % 64);
         /* the macro cannot finish before its bank share has been served */
         cs_ps min_end = host_end;
         cs_ps end = start + dur_ps;
@@ -176,6 +192,10 @@ cs_ps cs_cim_write(cs_cim_group *g, uint32_t mi, uint64_t bytes, cs_ps now)
     uint64_t cycles = (bytes + (uint64_t)g->prim.write_bytes_per_cycle - 1) / (uint64_t)g->prim.write_bytes_per_cycle;
     g->c.write += (bytes + (uint64_t)g->prim.ch - 1) / (uint64_t)g->prim.ch;
     g->c.write_bytes += bytes;
+    if (!g->m[mi].written) {
+        g->m[mi].written = true;
+        g->c.macros_written++;
+    }
     cs_ps dur = cs_clock_ps(g->p.clock, cycles);
     return occupy(g, mi, now, cycles, dur);
 }
@@ -189,6 +209,10 @@ cs_ps cs_cim_compute(cs_cim_group *g, uint32_t mi, uint64_t rows, uint64_t k, ui
     cs_ps dur = ops * g->prim.latency_ps;
     uint64_t cycles = cs_clock_cycle_at(g->p.clock, dur);
     g->c.ops += ops;
+    if (!g->m[mi].computed) {
+        g->m[mi].computed = true;
+        g->c.macros_computed++;
+    }
     g->c.mac += g->p.mac_used_only ? rows * k * n : ops * (uint64_t)(g->prim.rp * g->prim.cp);
     g->c.macs_useful += rows * k * n;
     if (macs)
@@ -197,4 +221,6 @@ cs_ps cs_cim_compute(cs_cim_group *g, uint32_t mi, uint64_t rows, uint64_t k, ui
 }
 
 cs_ps cs_cim_free_at(const cs_cim_group *g, uint32_t mi) { return g->m[mi].free_ps; }
+
+cs_ps cs_cim_own_end(const cs_cim_group *g, uint32_t mi) { return g->m[mi].own_end_ps; }
 const cs_cim_counts *cs_cim_get_counts(const cs_cim_group *g) { return &g->c; }

@@ -83,6 +83,8 @@ const cs_cim_prim *cs_cim_group_prim(const cs_cim_group *g);
 /* Sub-unit (e.g. sub-partition) a macro belongs to: macro mod subs (macros are interleaved
  * over the sub-units, so consecutive macros of a mapping use all of them). */
 uint32_t cs_cim_group_sub(const cs_cim_group *g, uint32_t macro);
+/* Host sub-units whose port the macros have reserved so far. */
+uint32_t cs_cim_group_hosts_used(const cs_cim_group *g);
 
 /* Writes `bytes` of weights into a macro, starting no earlier than `now` (and after the
  * macro's earlier work). Returns the completion time. */
@@ -92,11 +94,16 @@ cs_ps cs_cim_write(cs_cim_group *g, uint32_t macro, uint64_t bytes, cs_ps now);
 cs_ps cs_cim_compute(cs_cim_group *g, uint32_t macro, uint64_t rows, uint64_t k, uint64_t n, cs_ps now,
                      uint64_t *macs);
 cs_ps cs_cim_free_at(const cs_cim_group *g, uint32_t macro);
+/* When the macro's latest write or compute ended its own work (start + its duration); the
+ * operation's completion (cs_cim_free_at) may be later by the wait for its host bank share. */
+cs_ps cs_cim_own_end(const cs_cim_group *g, uint32_t macro);
 
 typedef struct cs_cim_counts {
     uint64_t mac, write;            /* actions */
     uint64_t macs_useful, ops, write_bytes;
     uint64_t busy_cycles;           /* summed over macros */
+    uint64_t macros_computed, macros_written; /* macros that computed, were written (at least once) */
+    uint64_t host_cycles;           /* host-port cycles the macros reserved (their bank share) */
 } cs_cim_counts;
 const cs_cim_counts *cs_cim_get_counts(const cs_cim_group *g);
 

@@ -61,6 +61,8 @@ const cs_cfg_schema cs_l2_schema =
     CS_CFG_SCHEMA("l2", cs_l2_params, l2_keys, check_l2,
                   "The L2 cache: slices with their own tags, MSHRs and DRAM channel.");
 
+enum { STALL_LOG = 64 };
+
 typedef struct mshr {
     uint64_t key, addr;
     uint8_t pending;  /* sectors asked of DRAM and not yet arrived */
@@ -84,6 +86,9 @@ typedef struct cim_wr {
 } cim_wr;
 
 typedef struct cim_macro {
+    /* critical paths (cpath.h): the tile's write completion, the latest operation, the
+     * controller's latest decision (what the next write follows), the write in progress */
+    cs_cpl tile, busy, ctl, wr;
     cim_wr *q;
     size_t qn, qcap, qi;     /* queued writes, next one */
     bool writing;
@@ -101,12 +106,19 @@ struct cs_l2 {
     const cs_addrmap *map;
     const cs_clock *clk;
     cs_req_pool *pool;
+    cs_cpath *cpa;
     cs_port in, out, mem_out, mem_in;
     cs_tags *tags;
     fifo inq, outq, memq;
     cs_event tag_ev;
     cs_ps tag_free, data_free, stall_since;
+    cs_ps stalled_ps;     /* time the tag pipeline has spent stalled for want of an MSHR */
+    struct {              /* the latest stall starts and ends: (time, stalled_ps then) */
+        cs_ps t, s;
+    } stall_log[STALL_LOG];
+    uint32_t stall_logged;
     bool stalled;
+    bool data_cim;        /* the data port's latest reservation is a CiM macro's share */
     mshr *mshrs;
     uint64_t *mshr_free_bits; /* bit i set = MSHR i free (the lowest free one is taken) */
     int32_t *bucket;
@@ -154,9 +166,40 @@ static uint64_t cycles_for(const cs_l2 *l2, uint64_t bytes)
     return (bytes + (uint64_t)l2->p.bytes_per_cycle - 1) / (uint64_t)l2->p.bytes_per_cycle;
 }
 
-/* Reserves the data port for `bytes` and returns when the transfer ends. */
-static cs_ps data_port(cs_l2 *l2, cs_ps now, uint64_t bytes)
+/* Time the tag pipeline had been stalled on MSHRs up to t (now or a recent past time: the log
+ * holds the latest STALL_LOG stall starts and ends; earlier times read as the oldest entry).
+ * A request that waited to reach its lookup while the slice was stalled waited on DRAM (the
+ * attribution). */
+static cs_ps stalled_until(const cs_l2 *l2, cs_ps t)
 {
+    if (!l2->stall_logged)
+        return 0;
+    uint32_t n = l2->stall_logged < STALL_LOG ? l2->stall_logged : STALL_LOG;
+    for (uint32_t i = 0; i < n; i++) { /* newest first */
+        uint32_t k = (l2->stall_logged - 1 - i) % STALL_LOG;
+        if (l2->stall_log[k].t <= t || i + 1 == n) {
+            bool start = (l2->stall_logged - 1 - i) % 2 == 0; /* entries alternate: start, end */
+            cs_ps at = l2->stall_log[k].t;
+            return l2->stall_log[k].s + (start && t > at ? t - at : 0);
+        }
+    }
+    return 0;
+}
+
+static void log_stall(cs_l2 *l2, cs_ps t)
+{
+    uint32_t k = l2->stall_logged++ % STALL_LOG;
+    l2->stall_log[k].t = t;
+    l2->stall_log[k].s = l2->stalled_ps;
+}
+
+/* Reserves the data port for `bytes` of request r and returns when the transfer ends; a wait
+ * behind a CiM macro's share of the port is stamped on r as contention. */
+static cs_ps data_port(cs_l2 *l2, cs_req *r, cs_ps now, uint64_t bytes)
+{
+    if (l2->data_cim && l2->data_free > now)
+        r->cont_ps += l2->data_free - now;
+    l2->data_cim = false;
     cs_ps start = now > l2->data_free ? now : l2->data_free;
     uint64_t n = cycles_for(l2, bytes);
     l2->data_free = cs_clock_after(l2->clk, start, n);
@@ -168,9 +211,10 @@ static cs_ps data_port(cs_l2 *l2, cs_ps now, uint64_t bytes)
 
 static void drain_out(cs_l2 *l2)
 {
+    cs_ps now = cs_engine_now(l2->base.eng);
     while (l2->outq.head) {
-        cs_req *r = l2->outq.head;
-        if (!cs_port_try_send(&l2->out, r, 0, cs_req_wire_bytes(r)))
+        cs_req *r = l2->outq.head; /* t_stamp: when it is ready to leave (respond) */
+        if (!cs_port_try_send_at(&l2->out, r->t_stamp > now ? r->t_stamp : now, r, 0, cs_req_wire_bytes(r)))
             return;
         pop(&l2->outq);
     }
@@ -186,6 +230,7 @@ static void respond(cs_l2 *l2, cs_req *r, cs_ps t_ready)
     r->is_resp = true;
     if (r->kind == CS_REQ_READ)
         l2->c.bytes_out += cs_req_data_bytes(r);
+    r->t_stamp = t_ready; /* a response that waits for credit still leaves no earlier */
     if (l2->outq.head || !cs_port_try_send_at(&l2->out, t_ready, r, 0, cs_req_wire_bytes(r)))
         push(&l2->outq, r);
 }
@@ -316,7 +361,7 @@ static bool lookup(cs_l2 *l2, cs_req *r, cs_ps now)
         l2->c.write += sectors;
         l2->c.wr++;
         l2->c.bytes_in += bytes;
-        cs_ps t = data_port(l2, now, bytes);
+        cs_ps t = data_port(l2, r, now, bytes);
         respond(l2, r, t > t_lat ? t : t_lat);
         return true;
     }
@@ -331,7 +376,7 @@ static bool lookup(cs_l2 *l2, cs_req *r, cs_ps now)
         } else {
             l2->c.rd_hit++;
         }
-        cs_ps t = data_port(l2, now, bytes);
+        cs_ps t = data_port(l2, r, now, bytes);
         respond(l2, r, t > t_lat ? t : t_lat);
         return true;
     }
@@ -356,6 +401,7 @@ static bool lookup(cs_l2 *l2, cs_req *r, cs_ps now)
     m->tail = r;
     m->ntargets++;
     r->hop = (uint16_t)(have & r->sectors); /* sectors already present when it missed */
+    r->t_stamp = now;                        /* from here it waits on DRAM */
     return true;
 }
 
@@ -368,11 +414,17 @@ static void tag_stage(void *ctx, void *ptr, uint64_t arg)
     for (int64_t i = 0; i < l2->p.lookups_per_cycle && l2->inq.head; i++) {
         cs_req *r = pop(&l2->inq); /* lookup may link r into an MSHR's list */
         l2->c.tag++;
+        cs_ps issued = r->t_issue < now ? r->t_issue : now;
+        r->dram_ps = 0;
+        if (l2->stall_logged && (l2->stalled || l2->stall_log[(l2->stall_logged - 1) % STALL_LOG].t > issued))
+            r->dram_ps = stalled_until(l2, now) - stalled_until(l2, issued); /* held up by a DRAM-bound stall */
         if (!lookup(l2, r, now)) {
             push_front(&l2->inq, r);
             l2->c.tag--; /* the lookup is retried when an MSHR frees */
             l2->stalled = true;
             l2->stall_since = now;
+            log_stall(l2, now);
+            cs_cpath_dram_stall(l2->cpa, true, now);
             return;
         }
         cs_port_release(&l2->in);
@@ -426,6 +478,7 @@ static void recv_req(void *owner, cs_port *in, void *ptr, uint64_t arg)
     (void)arg;
     cs_l2 *l2 = owner;
     cs_req *r = ptr;
+    r->t_stamp = cs_engine_now(l2->base.eng); /* arrival */
     if (l2->p.bypass && r->kind != CS_REQ_CIM) {
         cs_port_release(&l2->in);
         cs_engine_progress(l2->base.eng);
@@ -473,11 +526,26 @@ cs_ps cs_l2_occupy(void *ctx, uint32_t sub, cs_ps now, uint64_t cycles)
     cs_l2 *l2 = ctx;
     cs_ps start = now > l2->data_free ? now : l2->data_free;
     l2->data_free = cs_clock_after(l2->clk, start, cycles);
-    l2->c.data_busy_cycles += cycles;
+    l2->c.cim_port_cycles += cycles;
+    l2->data_cim = true;
     return l2->data_free;
 }
 
 static void cim_serve(cs_l2 *l2, uint32_t mi);
+
+/* The path of a macro operation (weight write or compute) asked for at t by work at path *p:
+ * behind the macro's earlier operation, its own duration, then the rest of its share of the
+ * data port (contention). The macro's path becomes *p. */
+static void macro_path(cs_l2 *l2, cim_macro *m, uint32_t mi, cs_cpl *p, cs_ps t, cs_ps before, int cause)
+{
+    if (before > t)
+        cs_cpl_later(l2->cpa, p, &m->busy);
+    if (cause == CS_CAUSE_CIM)
+        cs_cpath_mark_compute(l2->cpa, before > t ? before : t, cs_cim_free_at(l2->cim, mi));
+    cs_cpl_push(l2->cpa, p, cause, cs_cim_own_end(l2->cim, mi));
+    cs_cpl_push(l2->cpa, p, CS_CAUSE_CONTENTION, cs_cim_free_at(l2->cim, mi));
+    cs_cpl_set(l2->cpa, &m->busy, p);
+}
 
 static void cim_next_write(cs_l2 *l2, uint32_t mi)
 {
@@ -497,6 +565,7 @@ static void cim_next_write(cs_l2 *l2, uint32_t mi)
     uint64_t lines = (w->bytes + CS_LINE_BYTES - 1) / CS_LINE_BYTES, key0 = CS_L2_CIM_BASE_KEY + w->offset / CS_LINE_BYTES;
     m->lines_left = (uint32_t)lines;
     m->t_end = cs_engine_now(l2->base.eng);
+    cs_cp base = cs_cpl_materialise(l2->cpa, &m->ctl); /* the fetch follows the controller's decision */
     for (uint64_t i = 0; i < lines; i++) {
         uint64_t left = w->bytes - i * CS_LINE_BYTES;
         uint32_t nsec = left >= CS_LINE_BYTES ? 4 : (uint32_t)((left + CS_SECTOR_BYTES - 1) / CS_SECTOR_BYTES);
@@ -507,8 +576,10 @@ static void cim_next_write(cs_l2 *l2, uint32_t mi)
         d->src = CIM_FETCH;
         d->tag = mi;
         d->t_issue = cs_engine_now(l2->base.eng);
+        d->cp = cs_cp_ref(l2->cpa, base);
         to_dram(l2, d);
     }
+    cs_cp_release(l2->cpa, base);
 }
 
 static void cim_written(void *ctx, void *ptr, uint64_t mi)
@@ -521,6 +592,8 @@ static void cim_written(void *ctx, void *ptr, uint64_t mi)
     m->has_tile = true;
     m->seq = w->seq;
     m->uses_left = w->uses;
+    cs_cpl_move(l2->cpa, &m->tile, &m->wr);
+    cs_cpl_set(l2->cpa, &m->ctl, &m->tile);
     cs_engine_progress(l2->base.eng);
     cim_serve(l2, (uint32_t)mi);
     cim_next_write(l2, (uint32_t)mi);
@@ -532,9 +605,18 @@ static void cim_fill(cs_l2 *l2, cs_req *d)
     cim_macro *m = &l2->cm[mi];
     uint32_t n = cs_sectors_count(d->sectors);
     l2->c.cim_fetch_sectors += n;
-    cs_ps end = cs_cim_write(l2->cim, mi, (uint64_t)n * CS_SECTOR_BYTES, cs_engine_now(l2->base.eng));
+    cs_ps now = cs_engine_now(l2->base.eng);
+    cs_ps before = cs_cim_free_at(l2->cim, mi);
+    cs_ps end = cs_cim_write(l2->cim, mi, (uint64_t)n * CS_SECTOR_BYTES, now);
     if (end > m->t_end)
         m->t_end = end;
+    /* the line's path: fetched from DRAM, then written behind the macro's earlier work */
+    cs_cpl lp = cs_cpl_of(l2->cpa, d->cp);
+    d->cp = 0;
+    cs_cpl_push(l2->cpa, &lp, CS_CAUSE_DRAM, now);
+    macro_path(l2, m, mi, &lp, now, before, CS_CAUSE_CIM_WRITE);
+    cs_cpl_later(l2->cpa, &m->wr, &lp);
+    cs_cpl_clear(l2->cpa, &lp);
     cs_req_free(l2->pool, d);
     if (--m->lines_left == 0)
         cs_engine_post(l2->base.eng, m->t_end, CS_PRIO_DEFAULT, cim_written, l2, NULL, mi);
@@ -553,10 +635,23 @@ static void cim_serve(cs_l2 *l2, uint32_t mi)
         }
         *link = r->next;
         uint64_t macs;
-        cs_ps t = cs_cim_compute(l2->cim, mi, r->rows, r->k, r->n, cs_engine_now(l2->base.eng), &macs);
+        cs_ps now = cs_engine_now(l2->base.eng);
+        /* the request's path: sent by its SM, crossed to the slice, waited for the tile */
+        cs_cpl p = cs_cpl_of(l2->cpa, r->cp);
+        r->cp = 0;
+        cs_cpl_push(l2->cpa, &p, CS_CAUSE_STAGING, r->t_issue);
+        cs_cpl_push(l2->cpa, &p, CS_CAUSE_L2, r->t_stamp);
+        cs_cpl_later(l2->cpa, &p, &m->tile);
+        cs_cpl_push(l2->cpa, &p, CS_CAUSE_ISSUE, now);
+        cs_ps before = cs_cim_free_at(l2->cim, mi);
+        cs_ps t = cs_cim_compute(l2->cim, mi, r->rows, r->k, r->n, now, &macs);
         r->bytes = r->rows * r->n * 4;
         l2->c.cim_requests++;
-        m->uses_left--;
+        if (--m->uses_left == 0) /* the next write follows this last use */
+            cs_cpl_set(l2->cpa, &m->ctl, &p);
+        macro_path(l2, m, mi, &p, now, before, CS_CAUSE_CIM);
+        r->cp = cs_cpl_materialise(l2->cpa, &p);
+        cs_cpl_clear(l2->cpa, &p);
         respond(l2, r, t);
     }
     if (!m->uses_left)
@@ -592,6 +687,10 @@ cs_status cs_l2_start_cim(cs_l2 *l2, cs_opsrc *src, uint32_t stream, cs_err *err
         cim_macro *m = &l2->cm[i];
         m->qn = m->qi = 0;
         m->uses_left = 0;
+        cs_cpl_clear(l2->cpa, &m->tile); /* paths start at the kernel's start */
+        cs_cpl_clear(l2->cpa, &m->busy);
+        cs_cpl_clear(l2->cpa, &m->ctl);
+        cs_cpl_clear(l2->cpa, &m->wr);
     }
     for (uint64_t n = 0;; n++) {
         cs_op op;
@@ -649,6 +748,7 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
         } else {
             cs_req_free(l2->pool, d);
         }
+        r->dram_ps = now - r->t_stamp;
         respond(l2, r, cs_engine_now(l2->base.eng));
         cs_engine_progress(l2->base.eng);
         return;
@@ -687,13 +787,17 @@ static void recv_fill(void *owner, cs_port *in, void *ptr, uint64_t arg)
             l2->c.bytes_in += cs_req_data_bytes(r);
         }
         r->hop = 0;
-        respond(l2, r, data_port(l2, now, cs_req_data_bytes(r)));
+        r->dram_ps += now - r->t_stamp;
+        respond(l2, r, data_port(l2, r, now, cs_req_data_bytes(r)));
     }
     if (!m->head && !m->pending) {
         mshr_free(l2, idx);
         if (l2->stalled) {
             l2->stalled = false;
             l2->c.stall_cycles += cs_clock_cycles_floor(l2->clk, now - l2->stall_since);
+            l2->stalled_ps += now - l2->stall_since;
+            log_stall(l2, now);
+            cs_cpath_dram_stall(l2->cpa, false, now);
             wake_pipeline(l2);
         }
     }
@@ -765,6 +869,8 @@ cs_status cs_l2_create(cs_engine *eng, const char *name, uint32_t slice, const c
     l2->map = map;
     l2->clk = clk;
     l2->pool = pool;
+    l2->cpa = cs_req_pool_cpath(pool);
+    cs_cpath_add_slice(l2->cpa);
     cs_port_init_in(&l2->in, l2, recv_req, 0);
     cs_port_init_out(&l2->out, l2, credit_out, 0);
     cs_port_init_out(&l2->mem_out, l2, credit_mem, 0);
@@ -803,7 +909,10 @@ cs_status cs_l2_create(cs_engine *eng, const char *name, uint32_t slice, const c
     cs_stats_counter(st, NAME("bytes_out"), "bytes", "data returned to the crossbar side", &l2->c.bytes_out);
     cs_stats_counter(st, NAME("dram_bytes_read"), "bytes", "bytes requested from DRAM", &l2->c.dram_bytes_read);
     cs_stats_counter(st, NAME("dram_bytes_written"), "bytes", "bytes written to DRAM", &l2->c.dram_bytes_written);
-    cs_stats_counter(st, NAME("data_busy_cycles"), "cycles", "data-array port busy", &l2->c.data_busy_cycles);
+    cs_stats_counter(st, NAME("data_busy_cycles"), "cycles", "data-array port busy with reads, writes and fills",
+                     &l2->c.data_busy_cycles);
+    cs_stats_counter(st, NAME("cim_port_cycles"), "cycles", "data-array port reserved by CiM macros (their bank share)",
+                     &l2->c.cim_port_cycles);
     cs_stats_counter(st, NAME("cim_fetch_sectors"), "sectors", "CiM weight sectors fetched from DRAM",
                      &l2->c.cim_fetch_sectors);
     cs_stats_counter(st, NAME("cim_requests"), "requests", "CiM compute requests served", &l2->c.cim_requests);
@@ -836,3 +945,4 @@ cs_port *cs_l2_mem_out(cs_l2 *l2) { return &l2->mem_out; }
 cs_port *cs_l2_mem_in(cs_l2 *l2) { return &l2->mem_in; }
 cs_component *cs_l2_component(cs_l2 *l2) { return &l2->base; }
 const cs_l2_counts *cs_l2_get_counts(const cs_l2 *l2) { return &l2->c; }
+const cs_cim_group *cs_l2_cim(const cs_l2 *l2) { return l2->cim; }

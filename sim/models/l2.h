@@ -98,9 +98,11 @@ typedef struct cs_l2_counts {
     uint64_t bytes_in, bytes_out;           /* data to/from the crossbar side */
     uint64_t dram_bytes_read, dram_bytes_written;
     uint64_t data_busy_cycles;
+    uint64_t cim_port_cycles;               /* data-port cycles reserved by CiM macros (their bank share) */
     uint64_t cim_fetch_sectors;             /* weight sectors fetched from DRAM for CiM */
     uint64_t cim_requests;                  /* CiM compute requests served */
 } cs_l2_counts;
 const cs_l2_counts *cs_l2_get_counts(const cs_l2 *l2);
+const cs_cim_group *cs_l2_cim(const cs_l2 *l2); /* NULL without L2 CiM */
 
 #endif

@@ -17,12 +17,17 @@ struct cs_req_pool {
     slab *slabs;
     cs_req *free_list;
     uint64_t live;
+    cs_cpath *cpath;
 };
 
 cs_req_pool *cs_req_pool_create(void)
 {
-    return cs_calloc(1, sizeof(cs_req_pool));
+    cs_req_pool *p = cs_calloc(1, sizeof(cs_req_pool));
+    p->cpath = cs_cpath_create();
+    return p;
 }
+
+cs_cpath *cs_req_pool_cpath(cs_req_pool *p) { return p->cpath; }
 
 void cs_req_pool_destroy(cs_req_pool *p)
 {
@@ -32,6 +37,7 @@ void cs_req_pool_destroy(cs_req_pool *p)
         next = s->next;
         cs_free(s);
     }
+    cs_cpath_destroy(p->cpath);
     cs_free(p);
 }
 
@@ -56,6 +62,7 @@ cs_req *cs_req_alloc(cs_req_pool *p)
 void cs_req_free(cs_req_pool *p, cs_req *r)
 {
     CS_ASSERT(p->live > 0);
+    cs_cp_release(p->cpath, r->cp);
     r->next = p->free_list;
     p->free_list = r;
     p->live--;

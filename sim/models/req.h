@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpath.h"
 #include "engine.h"
 
 enum {
@@ -48,6 +49,12 @@ typedef struct cs_req {
      * (inputs going down, 4-byte partial sums coming back). */
     uint16_t dst, macro;
     uint32_t seq, rows, k, n, bytes;
+    /* Critical-path attribution (cpath.h): the path the request carries (a reference the pool
+     * releases when the request is freed), a timestamp free for the component holding it, and
+     * the parts of its latency spent waiting on DRAM and behind a CiM macro's share of the L2
+     * data port (stamped by the L2). */
+    cs_cp cp;
+    cs_ps t_stamp, dram_ps, cont_ps;
 } cs_req;
 
 /* Sectors set in a mask (4 bits; no library call on targets without popcnt). */
@@ -75,9 +82,11 @@ static inline uint32_t cs_req_wire_bytes(const cs_req *r)
  * simulated system (one system per thread). */
 typedef struct cs_req_pool cs_req_pool;
 cs_req_pool *cs_req_pool_create(void);
+/* The arena of critical paths of the system the pool serves (owned by the pool). */
+cs_cpath *cs_req_pool_cpath(cs_req_pool *pool);
 void cs_req_pool_destroy(cs_req_pool *pool);
 cs_req *cs_req_alloc(cs_req_pool *pool);        /* zeroed */
-void cs_req_free(cs_req_pool *pool, cs_req *r);
+void cs_req_free(cs_req_pool *pool, cs_req *r); /* releases r->cp */
 uint64_t cs_req_pool_live(const cs_req_pool *pool); /* allocated and not yet freed */
 
 #endif

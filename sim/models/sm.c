@@ -46,7 +46,7 @@ const cs_cfg_schema cs_sm_schema =
 enum { MAX_GROUPS = 32, MAX_SP = 8, MMA_IN_FLIGHT = 2, MIO_CYCLES = 32 };
 enum { W_FREE, W_READY, W_BLOCKED, W_BAR, W_DRAIN, W_DONE };
 enum { B_NONE, B_LDS, B_MMA, B_LSU, B_CP, B_CIM };
-enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMIN = 5, CLS_CIMREQ = 6 };
+enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_SPILL = 4, CLS_CIMW = 5, CLS_CIMIN = 6, CLS_CIMREQ = 7 };
 
 /* A CiM op in flight: a weight write (lines landing one by one), a MAC whose inputs come from
  * memory, or a MAC sent to an L2 slice. Indexed by the payload bits of the request tag. */
@@ -54,6 +54,7 @@ enum { CLS_CP = 0, CLS_LDG = 1, CLS_STG = 2, CLS_RED = 3, CLS_CIMW = 4, CLS_CIMI
  * and how many of the announced MACs have yet to use it. A write waits until the previous
  * tile is used up; a MAC waits until the macro holds its tile (op.seq), written. */
 typedef struct macro_state {
+    cs_cpl tile, mac, busy; /* paths: the tile's write completion, the latest MAC done, the latest operation */
     uint32_t wr_pending;  /* weight writes not finished */
     uint32_t mac_pending; /* MACs not finished */
     uint32_t uses_left;   /* MACs the current tile still has to serve */
@@ -64,10 +65,11 @@ typedef struct macro_state {
 
 typedef struct cim_job {
     uint32_t warp, macro, lines_left;
+    uint32_t send_bytes;  /* L2 CiM: the input bytes the request carries */
     cs_ps t_end;
     cs_op op;
+    cs_cpl path; /* the latest line written or landed; a local MAC's own path */
     int32_t next_free;
-    int32_t followers;    /* MACs waiting for this job's inputs (broadcast), chained by next_free */
 } cim_job;
 
 typedef struct grp {
@@ -88,12 +90,22 @@ typedef struct warp {
     grp *groups;          /* MAX_GROUPS entries */
     uint32_t ngroups;
     uint32_t wait_tag;
+    /* Critical paths (cpath.h): where the warp is (up to its latest issue or wake), the
+     * latest completion of each kind of its work, its MMAs in flight (they end in order). */
+    int gap;              /* cause of the time until the next issue (ISSUE unless deferred) */
+    cs_cpl path, lds, mma, mem, landed, cim;
+    cs_cpl mma_fl[MMA_IN_FLIGHT];
+    uint32_t mma_head;
+    /* L2 CiM input broadcast: the slice this warp last sent inputs to, the rows and pitch of
+     * the staged block, and the byte range of each row it holds (CS_OPF_BCAST) */
+    uint32_t bc_slice, bc_rows, bc_pitch, bc_lo, bc_hi;
 } warp;
 
 typedef struct cta {
     bool used;
     uint32_t id, warps, live, at_bar;
     uint64_t smem, regs;
+    cs_cpl bar, fin; /* the latest warp at the barrier; the latest warp to finish */
 } cta;
 
 typedef struct sp_state {
@@ -101,6 +113,8 @@ typedef struct sp_state {
     cs_ps armed_at;
     uint32_t rr;
     cs_ps tc_free, rf_free;
+    bool rf_cim;          /* the register-file port's latest reservation is a CiM macro's */
+    cs_cpl tc, rf;        /* paths of the latest tensor-core and register-port users */
 } sp_state;
 
 typedef struct lsu_op {
@@ -109,6 +123,7 @@ typedef struct lsu_op {
     uint32_t row;         /* next row to coalesce */
     uint64_t next_addr;   /* next byte of that row */
     uint32_t job;         /* CiM job of the CLS_CIM* classes */
+    cs_cp snap;           /* the path at the op's issue (owned; each line takes a reference) */
 } lsu_op;
 
 struct cs_sm {
@@ -120,6 +135,11 @@ struct cs_sm {
     uint64_t smem_carveout;
     const cs_clock *clk;
     cs_req_pool *pool;
+    cs_cpath *cpa;                /* the pool's arena of critical paths */
+    cs_cpl smem_path;             /* the latest shared-memory pipeline reservation's path */
+    cs_cp lsu_unblock;            /* what let the LSU go on after it stalled */
+    bool lsu_full;                /* the LSU stalled on max_outstanding */
+    cs_cpl finish;                /* the path of the SM's last CTA */
     cs_smem *smem;
     cs_port req_out, resp_in;
     /* CiM: local macros (rf, smem) or remote ones (l2) */
@@ -154,6 +174,8 @@ struct cs_sm {
     cs_ps lsu_slot;           /* next free issue slot */
     uint32_t outstanding;
     bool lsu_wait_credit;
+    cs_ps credit_since;       /* the LSU has waited for crossbar credit since */
+    uint64_t credit_stall_acc; /* cs_cpath_dram_stalled then */
     bool done;
     cs_ps finish_ps;
     void (*on_done)(void *ctx);
@@ -166,13 +188,55 @@ struct cs_sm {
     bool pe_array;            /* MMAs from shared memory run on the PE array */
     uint32_t acc_bytes;       /* PE array: bytes of an accumulator */
     uint64_t opreg_read, opreg_write; /* actions: PE operand-register bytes */
-    /* broadcast inputs: the last source read's end (shared memory), the last global-input MAC */
+    /* broadcast inputs (CS_OPF_BCAST on a local MAC or a PE-array MMA): when the last source's
+     * shared-memory read ends; the last global-input MAC's job while its lines are in flight
+     * (-1 once landed, at bcast_in_t) and the MACs waiting for them */
     cs_ps bcast_smem_t, bcast_in_t;
     int32_t bcast_job;
+    struct follower {
+        uint32_t warp, leader; /* the leader's job */
+        cs_op op;
+    } *followers;
+    size_t nfollowers, followers_cap;
 };
 
 static cs_ps now_of(const cs_sm *sm) { return cs_engine_now(sm->base.eng); }
 static cs_ps after(const cs_sm *sm, cs_ps t, uint64_t cycles) { return cs_clock_after(sm->clk, t, cycles); }
+
+/* ---- critical paths (cpath.h) ------------------------------------------------------------- */
+
+static void join(cs_sm *sm, cs_cpl *dst, const cs_cpl *src) { cs_cpl_later(sm->cpa, dst, src); }
+static void push(cs_sm *sm, cs_cpl *p, int cause, cs_ps t) { cs_cpl_push(sm->cpa, p, cause, t); }
+static void clear(cs_sm *sm, cs_cpl *p) { cs_cpl_clear(sm->cpa, p); }
+
+static void clear_warp_paths(cs_sm *sm, warp *w)
+{
+    clear(sm, &w->path);
+    clear(sm, &w->lds);
+    clear(sm, &w->mma);
+    clear(sm, &w->mem);
+    clear(sm, &w->landed);
+    clear(sm, &w->cim);
+    for (int i = 0; i < MMA_IN_FLIGHT; i++)
+        clear(sm, &w->mma_fl[i]);
+    w->mma_head = 0;
+    w->gap = CS_CAUSE_ISSUE;
+}
+
+/* The path of a shared-memory pipeline reservation made at `now` for work at path *p that
+ * ends at t: if the pipeline was busy (until `before`), the wait follows its previous user, or
+ * counts as contention when that user is a CiM macro. The pipeline's path becomes *p. */
+static void smem_path(cs_sm *sm, cs_cpl *p, cs_ps now, cs_ps before, bool cim_tail, int cause, cs_ps t)
+{
+    if (before > now) {
+        if (cim_tail)
+            push(sm, p, CS_CAUSE_CONTENTION, before);
+        else
+            join(sm, p, &sm->smem_path);
+    }
+    push(sm, p, cause, t);
+    cs_cpl_set(sm->cpa, &sm->smem_path, p);
+}
 
 static void arm_sp(cs_sm *sm, uint32_t s, cs_ps t)
 {
@@ -191,6 +255,23 @@ static void wake(cs_sm *sm, warp *w, cs_ps t)
 {
     if (w->state != W_BLOCKED)
         return;
+    switch (w->blocked_on) { /* the completion that ends the wait joins the warp's path */
+    case B_LDS:
+        join(sm, &w->path, &w->lds);
+        break;
+    case B_MMA:
+        join(sm, &w->path, &w->mma);
+        join(sm, &w->path, &w->cim);
+        break;
+    case B_CP:
+        join(sm, &w->path, &w->landed);
+        break;
+    case B_LSU:
+        w->gap = CS_CAUSE_STAGING; /* waiting for room in the load/store unit */
+        break;
+    default: /* B_CIM: joined at issue, against the macro's paths */
+        break;
+    }
     w->state = W_READY;
     w->blocked_on = B_NONE;
     if (w->ready_at < t)
@@ -243,13 +324,14 @@ static uint32_t groups_upto(const warp *w, uint32_t tag)
 
 /* ---- CTAs --------------------------------------------------------------------------------- */
 
-static void fetch_ctas(cs_sm *sm);
+static void fetch_ctas(cs_sm *sm, const cs_cpl *from);
 
 static void check_done(cs_sm *sm)
 {
     if (sm->stream_done && !sm->have_begin && sm->ctas_used == 0 && !sm->done) {
         sm->done = true;
         sm->finish_ps = now_of(sm);
+        push(sm, &sm->finish, CS_CAUSE_ISSUE, sm->finish_ps);
         if (sm->on_done)
             sm->on_done(sm->on_done_ctx);
     }
@@ -277,7 +359,13 @@ static void finish_cta(cs_sm *sm, cta *c)
             sm->warps[i].cta = -1;
             sm->warps[i].state = W_FREE;
         }
-    fetch_ctas(sm);
+    /* the CTAs that start now were held back by this one's resources */
+    join(sm, &sm->finish, &c->fin);
+    cs_cpl fin = c->fin;
+    memset(&c->fin, 0, sizeof c->fin); /* fin's reference moves to the local */
+    clear(sm, &c->bar);
+    fetch_ctas(sm, &fin);
+    clear(sm, &fin);
 }
 
 static void release_barrier(cs_sm *sm, cta *c)
@@ -285,9 +373,11 @@ static void release_barrier(cs_sm *sm, cta *c)
     int32_t ci = (int32_t)(c - sm->ctas);
     cs_ps t = after(sm, now_of(sm), 1);
     c->at_bar = 0;
+    push(sm, &c->bar, CS_CAUSE_ISSUE, now_of(sm));
     for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++) {
         warp *w = &sm->warps[i];
         if (w->cta == ci && w->state == W_BAR) {
+            cs_cpl_set(sm->cpa, &w->path, &c->bar); /* every warp waited for the last to arrive */
             w->state = W_READY;
             w->ready_at = t;
             arm_sp(sm, w->sp, t);
@@ -303,6 +393,16 @@ static void try_finish(cs_sm *sm, warp *w)
         return;
     w->state = W_DONE;
     cta *c = &sm->ctas[w->cta];
+    /* the warp is done when its last piece of work is */
+    join(sm, &w->path, &w->lds);
+    join(sm, &w->path, &w->mma);
+    join(sm, &w->path, &w->mem);
+    join(sm, &w->path, &w->landed);
+    join(sm, &w->path, &w->cim);
+    push(sm, &w->path, CS_CAUSE_ISSUE, now_of(sm));
+    join(sm, &c->fin, &w->path);
+    join(sm, &c->bar, &w->path);
+    clear_warp_paths(sm, w);
     c->live--;
     if (c->live == 0)
         finish_cta(sm, c);
@@ -384,8 +484,9 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
     }
 }
 
-/* Reads the next CTA (its ops into per-warp arrays) and starts it, while resources allow. */
-static void fetch_ctas(cs_sm *sm)
+/* Reads the next CTA (its ops into per-warp arrays) and starts it, while resources allow. A CTA
+ * that starts now waited for `from` (the CTA that freed its resources; NULL at the start). */
+static void fetch_ctas(cs_sm *sm, const cs_cpl *from)
 {
     while (!sm->stream_done && sm->status == CS_OK) {
         if (!sm->have_begin) {
@@ -446,6 +547,9 @@ static void fetch_ctas(cs_sm *sm)
             w->state = W_READY;
             w->blocked_on = B_NONE;
             w->ready_at = now_of(sm);
+            clear_warp_paths(sm, w);
+            if (from)
+                cs_cpl_set(sm->cpa, &w->path, from);
         }
         for (;;) {
             cs_op op;
@@ -506,6 +610,10 @@ static void mma_done(void *ctx, void *ptr, uint64_t arg)
     cs_sm *sm = ctx;
     (void)ptr;
     warp *w = &sm->warps[arg];
+    cs_cpl *done = &w->mma_fl[w->mma_head]; /* a warp's MMAs end in issue order */
+    w->mma_head = (w->mma_head + 1) % MMA_IN_FLIGHT;
+    join(sm, &w->mma, done);
+    clear(sm, done);
     w->mma_pending--;
     cs_engine_progress(sm->base.eng);
     if (w->blocked_on == B_MMA)
@@ -522,13 +630,23 @@ static bool smem_backlogged(cs_sm *sm, warp *w, cs_ps now)
     if (cs_smem_free_at(sm->smem) <= horizon)
         return false;
     w->ready_at = cs_smem_free_at(sm->smem) - (horizon - now);
+    w->gap = cs_smem_tail_cim(sm->smem) ? CS_CAUSE_CONTENTION : CS_CAUSE_STAGING;
     return true;
+}
+
+/* Joins a completion the warp depends on if it has happened (a shared-memory fill may still be
+ * under way when its copy group counts as landed). */
+static void join_done(cs_sm *sm, warp *w, const cs_cpl *dep, cs_ps now)
+{
+    if (cs_cpl_end(sm->cpa, dep) <= now)
+        join(sm, &w->path, dep);
 }
 
 /* ---- CiM ---------------------------------------------------------------------------------- */
 
 static void arm_lsu(cs_sm *sm);
 static bool block(warp *w, int reason);
+static void begin(cs_sm *sm, warp *w, cs_ps now);
 static uint32_t lines_of(const cs_op *op);
 
 static uint32_t job_get(cs_sm *sm)
@@ -536,7 +654,6 @@ static uint32_t job_get(cs_sm *sm)
     if (sm->free_job < 0) {
         CS_GROW(sm->jobs, sm->jobs_cap, sm->njobs + 1);
         sm->jobs[sm->njobs].next_free = -1;
-        sm->jobs[sm->njobs].followers = -1;
         sm->free_job = (int32_t)sm->njobs++;
         CS_ASSERT(sm->njobs < (1u << 20)); /* the request tag holds 20 bits of job index */
     }
@@ -547,6 +664,7 @@ static uint32_t job_get(cs_sm *sm)
 
 static void job_put(cs_sm *sm, uint32_t j)
 {
+    clear(sm, &sm->jobs[j].path);
     sm->jobs[j].next_free = sm->free_job;
     sm->free_job = (int32_t)j;
 }
@@ -558,11 +676,12 @@ static void wake_cim_waiters(cs_sm *sm)
             wake(sm, &sm->warps[i], now_of(sm));
 }
 
-/* A CiM op of warp wi completes now. */
-static void cim_op_done(cs_sm *sm, uint32_t wi)
+/* A CiM op of warp wi completes now; p is its path. */
+static void cim_op_done(cs_sm *sm, uint32_t wi, const cs_cpl *p)
 {
     warp *w = &sm->warps[wi];
     CS_ASSERT(w->cim_pending > 0);
+    join(sm, &w->cim, p);
     w->cim_pending--;
     cs_engine_progress(sm->base.eng);
     if (w->blocked_on == B_MMA && w->cim_pending == 0)
@@ -582,32 +701,63 @@ static void write_done(void *ctx, void *ptr, uint64_t j)
     ms->has_tile = true;
     ms->seq = jb->op.seq;
     ms->uses_left = jb->op.local;
+    cs_cpl_set(sm->cpa, &ms->tile, &jb->path);
     uint32_t wi = jb->warp;
+    cs_cpl p = jb->path;
+    memset(&jb->path, 0, sizeof jb->path); /* the reference moves to p */
     job_put(sm, (uint32_t)j);
-    cim_op_done(sm, wi);
+    cim_op_done(sm, wi, &p);
+    clear(sm, &p);
 }
 
-static void mac_done(void *ctx, void *ptr, uint64_t arg)
+static void mac_done(void *ctx, void *ptr, uint64_t j)
 {
     (void)ptr;
     cs_sm *sm = ctx;
-    uint32_t wi = (uint32_t)(arg >> 32), macro = (uint32_t)arg;
-    sm->ms[macro].mac_pending--;
-    cim_op_done(sm, wi);
+    cim_job *jb = &sm->jobs[j];
+    uint32_t wi = jb->warp;
+    macro_state *ms = &sm->ms[jb->macro];
+    ms->mac_pending--;
+    join(sm, &ms->mac, &jb->path);
+    cs_cpl p = jb->path;
+    memset(&jb->path, 0, sizeof jb->path);
+    job_put(sm, (uint32_t)j);
+    cim_op_done(sm, wi, &p);
+    clear(sm, &p);
 }
 
-/* Starts a local MAC whose inputs are available at t_in. */
-static void mac_start(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps t_in)
+/* The path of a macro operation (write or compute) requested at t for work at path *p: it
+ * waits behind the macro's earlier operation, runs for its own duration, then for the rest of
+ * its host bank share (contention). The macro's path becomes *p. */
+static void macro_path(cs_sm *sm, macro_state *ms, uint32_t macro, cs_cpl *p, cs_ps t, cs_ps before, int cause)
+{
+    if (before > t)
+        join(sm, p, &ms->busy);
+    if (cause == CS_CAUSE_CIM)
+        cs_cpath_mark_compute(sm->cpa, before > t ? before : t, cs_cim_free_at(sm->cim, macro));
+    push(sm, p, cause, cs_cim_own_end(sm->cim, macro));
+    push(sm, p, CS_CAUSE_CONTENTION, cs_cim_free_at(sm->cim, macro));
+    cs_cpl_set(sm->cpa, &ms->busy, p);
+}
+
+/* Starts a local MAC whose inputs are available at t_in, at path *in. */
+static void mac_start(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps t_in, const cs_cpl *in)
 {
     uint64_t macs = 0;
+    uint32_t j = job_get(sm);
+    cim_job *jb = &sm->jobs[j];
+    *jb = (cim_job){.warp = wi, .macro = op->x, .op = *op, .next_free = -1};
+    cs_cpl_set(sm->cpa, &jb->path, in);
+    cs_ps before = cs_cim_free_at(sm->cim, op->x);
     cs_ps end = cs_cim_compute(sm->cim, op->x, op->rows, op->row_bytes, op->stride, t_in, &macs);
-    cs_engine_post(sm->base.eng, end, CS_PRIO_DEFAULT, mac_done, sm, NULL, (uint64_t)wi << 32 | op->x);
+    macro_path(sm, &sm->ms[op->x], op->x, &jb->path, t_in, before, CS_CAUSE_CIM);
+    cs_engine_post(sm->base.eng, end, CS_PRIO_DEFAULT, mac_done, sm, NULL, j);
 }
 
 /* Queues an LSU op moving a block for a CiM job (weights to a macro, inputs to a macro, or a
- * request to an L2 slice). */
+ * request to an L2 slice); snap is its path (the LSU op takes the reference). */
 static void lsu_push_cim(cs_sm *sm, uint32_t wi, uint32_t cls, uint32_t job, uint64_t addr, uint32_t rows,
-                         uint32_t row_bytes, uint32_t stride)
+                         uint32_t row_bytes, uint32_t stride, cs_cp snap)
 {
     lsu_op *l = &sm->lsu[(sm->lsu_head + sm->lsu_len++) % sm->lsu_cap];
     memset(&l->op, 0, sizeof l->op);
@@ -620,54 +770,108 @@ static void lsu_push_cim(cs_sm *sm, uint32_t wi, uint32_t cls, uint32_t job, uin
     l->row = 0;
     l->next_addr = addr;
     l->job = job;
+    l->snap = snap;
     arm_lsu(sm);
 }
 
-/* A conflict-free stream of bytes through the shared-memory banks (CiM inputs, fills). */
-static cs_ps smem_stream(cs_sm *sm, cs_ps now, uint64_t bytes, bool write)
+/* A conflict-free stream of bytes through the shared-memory banks (CiM inputs, fills); *p (the
+ * work's path) is extended to its end with `cause`. */
+static cs_ps smem_stream(cs_sm *sm, cs_ps now, uint64_t bytes, bool write, cs_cpl *p, int cause)
 {
     uint64_t w = cs_smem_width_bytes(sm->smem);
-    return cs_smem_access(sm->smem, now, (uint32_t)((bytes + w - 1) / w), bytes, write);
+    cs_ps before = cs_smem_free_at(sm->smem);
+    bool cim_tail = cs_smem_tail_cim(sm->smem);
+    cs_ps t = cs_smem_access(sm->smem, now, (uint32_t)((bytes + w - 1) / w), bytes, write);
+    smem_path(sm, p, now, before, cim_tail, cause, t);
+    return t;
 }
 
-/* Global-input MACs that share the inputs of a leader still in flight wait on its job. */
-static void start_followers(cs_sm *sm, uint32_t leader, cs_ps t)
+/* Global-input MACs broadcast from a leader whose lines are still in flight wait in
+ * sm->followers; when its inputs land (job j, path *in) they start with it. */
+static void start_followers(cs_sm *sm, uint32_t j, cs_ps t, const cs_cpl *in)
 {
-    for (int32_t f = sm->jobs[leader].followers; f >= 0;) {
-        cim_job *fj = &sm->jobs[f];
-        int32_t next = fj->next_free;
-        cs_op op = fj->op;
-        uint32_t wi = fj->warp;
-        job_put(sm, (uint32_t)f);
-        mac_start(sm, wi, &op, t);
-        f = next;
+    size_t kept = 0;
+    for (size_t i = 0; i < sm->nfollowers; i++) {
+        struct follower f = sm->followers[i];
+        if (f.leader == j)
+            mac_start(sm, f.warp, &f.op, t, in);
+        else
+            sm->followers[kept++] = f;
     }
-    sm->jobs[leader].followers = -1;
-    if (sm->bcast_job == (int32_t)leader) {
+    sm->nfollowers = kept;
+    if (sm->bcast_job == (int32_t)j) {
         sm->bcast_job = -1;
         sm->bcast_in_t = t;
     }
+}
+
+/* Reserves the sub-partition's register-file port for `cycles` from now (cim: for a macro in
+ * the register file) and returns when the reservation ends. */
+static cs_ps rf_reserve(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles, bool cim)
+{
+    if (sm->rf_ideal)
+        return now;
+    sp_state *sp = &sm->sp[s];
+    cs_ps start = now > sp->rf_free ? now : sp->rf_free;
+    sp->rf_free = after(sm, start, cycles);
+    sp->rf_cim = cim;
+    return sp->rf_free;
+}
+
+/* The input bytes an L2 CiM MAC sends: all of its rows x K, or with CS_OPF_BCAST only the part
+ * of each staged row the slice has not received yet from this warp's previous MACs to it (the
+ * slice broadcasts what it holds to its macros). The warp's record of what the slice holds is
+ * updated. */
+static uint64_t l2_inputs(warp *w, const cs_op *op, uint32_t slice, uint64_t in_bytes)
+{
+    uint32_t lo = op->local, hi = (uint32_t)(op->local + in_bytes / op->rows);
+    bool same = (op->flags & CS_OPF_BCAST) && w->bc_rows == op->rows && w->bc_pitch == op->tag &&
+                w->bc_slice == slice && w->bc_hi > w->bc_lo;
+    uint64_t row_bytes = hi - lo;
+    if (same && lo >= w->bc_lo && hi <= w->bc_hi)
+        return 0;
+    if (same && lo >= w->bc_lo && lo <= w->bc_hi) { /* extends the block the slice holds */
+        row_bytes = hi - w->bc_hi;
+        w->bc_hi = hi;
+        return row_bytes * op->rows;
+    }
+    w->bc_slice = slice;
+    w->bc_rows = op->rows;
+    w->bc_pitch = op->tag;
+    w->bc_lo = lo;
+    w->bc_hi = hi;
+    return row_bytes * op->rows;
 }
 
 static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
 {
     warp *w = &sm->warps[wi];
     if (op->kind == CS_OP_CIM_READ) {
-        if (sm->ms[op->x].mac_pending)
+        macro_state *ms = &sm->ms[op->x];
+        if (ms->mac_pending)
             return block(w, B_CIM);
+        begin(sm, w, now);
         uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
         if (op->flags & CS_OPF_BCAST) /* summed into the next read-out by the bank's adder tree */
             return true;
-        if (op->flags & CS_OPF_TO_SMEM) {
-            /* partial sums written to shared memory at local (added to those already there with
-             * CS_OPF_ACCUM): they stream out of the macro's output buffer through the bank
-             * pipeline while the warp and the macro go on (later bank users queue behind them) */
-            if (op->flags & CS_OPF_ACCUM) {
-                smem_stream(sm, now, bytes, false);
-                cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_READ, bytes);
-            }
-            smem_stream(sm, now, bytes, true);
+        sm->c.cim_psum_bytes += bytes;
+        if ((op->flags & (CS_OPF_TO_SMEM | CS_OPF_ACCUM)) == (CS_OPF_TO_SMEM | CS_OPF_ACCUM)) {
+            /* added to the partial sums already in shared memory: they stream out of the macro's
+             * output buffer through the bank pipeline while the warp and the macro go on (later
+             * bank users queue behind them) */
+            cs_cpl p = {0};
+            cs_cpl_set(sm->cpa, &p, &w->path);
+            smem_stream(sm, now, bytes, false, &p, CS_CAUSE_PSUM);
+            smem_stream(sm, now, bytes, true, &p, CS_CAUSE_PSUM);
+            clear(sm, &p);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_READ, bytes);
             cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
+            return true;
+        }
+        if (op->flags & CS_OPF_TO_SMEM) { /* partial sums written to shared memory at local */
+            cs_ps t = smem_stream(sm, now, bytes, true, &w->path, CS_CAUSE_PSUM);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
+            w->ready_at = t > now ? t : now;
             return true;
         }
         /* accumulate 4-byte partial sums into the register file (read-modify-write) */
@@ -676,8 +880,19 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         sm->c.rf_write += words;
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, bytes);
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, bytes);
-        uint32_t sp = w->sp; /* into the issuing warp's registers (RF level: the macro's own sub-partition) */
-        cs_ps t = cs_sm_rf_occupy(sm, sp, now, (2 * words * 4 + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle);
+        uint32_t s = w->sp; /* into the issuing warp's registers (RF level: the macro's own sub-partition) */
+        sp_state *sp = &sm->sp[s];
+        cs_ps before = sp->rf_free;
+        bool cim_tail = sp->rf_cim;
+        cs_ps t = rf_reserve(sm, s, now, (2 * words * 4 + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle, false);
+        if (before > now && !sm->rf_ideal) {
+            if (cim_tail)
+                push(sm, &w->path, CS_CAUSE_CONTENTION, before);
+            else
+                join(sm, &w->path, &sp->rf);
+        }
+        push(sm, &w->path, CS_CAUSE_PSUM, t);
+        cs_cpl_set(sm->cpa, &sp->rf, &w->path);
         w->ready_at = t > now ? t : now;
         return true;
     }
@@ -687,24 +902,26 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         macro_state *ms = &sm->ms[op->x];
         if (ms->wr_pending || ms->mac_pending || ms->uses_left || op->tag != ms->writes)
             return block(w, B_CIM); /* an earlier tile is still to come or in use */
+        begin(sm, w, now);
         ms->writes++;
         if (op->flags & CS_OPF_ACCUM) { /* resident: the tile stays, its new uses are announced */
             ms->seq = op->seq;
             ms->uses_left = op->local;
             ms->has_tile = true;
+            cs_cpl_set(sm->cpa, &ms->tile, &w->path);
             wake_cim_waiters(sm);
             return true;
         }
         uint32_t j = job_get(sm);
         cim_job *jb = &sm->jobs[j];
-        *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1,
-                        .followers = -1};
+        *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1};
         ms->wr_pending++;
         ms->has_tile = false;
         uint64_t wbytes = (uint64_t)op->rows * op->row_bytes;
         cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, wbytes);
         cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_FILL, wbytes);
-        lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride);
+        lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride,
+                     cs_cpl_materialise(sm->cpa, &w->path));
         w->cim_pending++;
         return true;
     }
@@ -712,84 +929,109 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     if ((op->flags & CS_OPF_FROM_SMEM) && smem_backlogged(sm, w, now))
         return false;
     uint64_t in_bytes = (uint64_t)op->rows * op->row_bytes * (uint64_t)cs_dtype_bytes(op->dtype); /* K elements */
+    sm->c.cim_in_bytes += in_bytes;
     if (sm->cim_slices) { /* L2 CiM: read the inputs, send them to the slice */
-        cs_ps t = smem_stream(sm, now, in_bytes, false);
+        begin(sm, w, now);
+        uint64_t send = l2_inputs(w, op, op->x / sm->cim_macros, in_bytes);
+        sm->c.cim_in_bytes -= in_bytes - send;
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
+        cs_ps t = send ? smem_stream(sm, now, send, false, &p, CS_CAUSE_STAGING) : now;
         uint32_t j = job_get(sm);
-        sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1};
-        lsu_push_cim(sm, wi, CLS_CIMREQ, j, 0, 1, 0, 0);
+        sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .t_end = t, .op = *op, .next_free = -1,
+                                .send_bytes = (uint32_t)send};
+        lsu_push_cim(sm, wi, CLS_CIMREQ, j, 0, 1, 0, 0, cs_cpl_materialise(sm->cpa, &p));
+        clear(sm, &p);
         w->cim_pending++;
         return true;
     }
     macro_state *ms = &sm->ms[op->x];
     if (ms->wr_pending || !ms->has_tile || ms->seq != op->seq || !ms->uses_left)
         return block(w, B_CIM); /* not its tile (yet) */
+    begin(sm, w, now);
     ms->uses_left--;
     ms->mac_pending++;
     w->cim_pending++;
     cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_READ,
                   (uint64_t)op->rows * op->row_bytes * op->stride * (uint64_t)cs_dtype_bytes(op->dtype));
-    bool bcast = op->flags & CS_OPF_BCAST; /* the inputs of the previous leader, broadcast */
+    bool bcast = op->flags & CS_OPF_BCAST; /* the inputs the previous leader read, broadcast */
+    if (bcast)
+        sm->c.cim_in_bytes -= in_bytes;
     if (op->flags & CS_OPF_FROM_SMEM) {
-        cs_ps t = sm->bcast_smem_t;
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
+        cs_ps t_in = sm->bcast_smem_t;
         if (!bcast) {
-            t = sm->bcast_smem_t = smem_stream(sm, now, in_bytes, false);
+            t_in = sm->bcast_smem_t = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
             cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, in_bytes);
+        } else if (t_in > now) {
+            push(sm, &p, CS_CAUSE_STAGING, t_in);
         }
-        mac_start(sm, wi, op, t > now ? t : now);
+        mac_start(sm, wi, op, t_in > now ? t_in : now, &p);
+        clear(sm, &p);
         return true;
     }
     if (bcast) {
         if (sm->bcast_job < 0) { /* the leader's inputs have landed */
-            mac_start(sm, wi, op, sm->bcast_in_t > now ? sm->bcast_in_t : now);
+            cs_cpl p = {0};
+            cs_cpl_set(sm->cpa, &p, &w->path);
+            mac_start(sm, wi, op, sm->bcast_in_t > now ? sm->bcast_in_t : now, &p);
+            clear(sm, &p);
             return true;
         }
-        uint32_t f = job_get(sm);
-        sm->jobs[f] = (cim_job){.warp = wi, .macro = op->x, .op = *op, .next_free = sm->jobs[sm->bcast_job].followers,
-                                .followers = -1};
-        sm->jobs[sm->bcast_job].followers = (int32_t)f;
+        CS_GROW(sm->followers, sm->followers_cap, sm->nfollowers + 1);
+        sm->followers[sm->nfollowers++] = (struct follower){.warp = wi, .leader = (uint32_t)sm->bcast_job, .op = *op};
         return true;
     }
     cs_op in = *op; /* inputs come from memory: rows of K elements at pitch tag */
     in.row_bytes = (uint32_t)(in_bytes / op->rows);
     in.stride = op->tag;
     uint32_t j = job_get(sm);
-    sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1,
-                            .followers = -1};
+    sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1};
     sm->bcast_job = (int32_t)j;
     cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, in_bytes);
-    lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, in.row_bytes, op->tag);
+    lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, in.row_bytes, op->tag, cs_cpl_materialise(sm->cpa, &w->path));
     return true;
 }
 
-/* A line (or an L2 CiM response) for CiM job j arrived. */
-static void cim_response(cs_sm *sm, cs_req *r, uint32_t cls, uint32_t j, cs_ps now)
+/* A line (or an L2 CiM response) for CiM job j arrived; *lp is its path, up to now. */
+static void cim_response(cs_sm *sm, cs_req *r, uint32_t cls, uint32_t j, cs_ps now, cs_cpl *lp)
 {
     cim_job *jb = &sm->jobs[j];
     if (cls == CLS_CIMREQ) {
         uint64_t words = (uint64_t)r->rows * r->n; /* 4-byte partial sums, accumulated */
+        sm->c.cim_psum_bytes += words * 4;
         sm->c.rf_read += words;
         sm->c.rf_write += words;
         uint32_t wi = jb->warp;
         job_put(sm, j);
-        cim_op_done(sm, wi);
+        cim_op_done(sm, wi, lp);
         return;
     }
     uint32_t bytes = cs_req_data_bytes(r);
     if (cls == CLS_CIMW) {
+        macro_state *ms = &sm->ms[jb->macro];
+        cs_ps before = cs_cim_free_at(sm->cim, jb->macro);
         cs_ps end = cs_cim_write(sm->cim, jb->macro, bytes, now);
+        macro_path(sm, ms, jb->macro, lp, now, before, CS_CAUSE_CIM_WRITE);
+        join(sm, &jb->path, lp);
         if (end > jb->t_end)
             jb->t_end = end;
         if (--jb->lines_left == 0)
             cs_engine_post(sm->base.eng, jb->t_end > now ? jb->t_end : now, CS_PRIO_DEFAULT, write_done, sm, NULL, j);
         return;
     }
-    /* CLS_CIMIN: compute once every input line has landed (and the MACs it broadcasts to) */
+    /* CLS_CIMIN: compute once every input line has landed */
+    join(sm, &jb->path, lp);
     if (--jb->lines_left == 0) {
         uint32_t wi = jb->warp;
         cs_op op = jb->op;
-        start_followers(sm, j, now);
+        cs_cpl in = jb->path;
+        memset(&jb->path, 0, sizeof jb->path);
         job_put(sm, j);
-        mac_start(sm, wi, &op, now);
+        mac_start(sm, wi, &op, now, &in);
+        start_followers(sm, j, now, &in);
+        clear(sm, &in);
     }
 }
 
@@ -814,6 +1056,20 @@ static void arm_lsu(cs_sm *sm)
     cs_engine_arm(sm->base.eng, &sm->lsu_ev, sm->lsu_slot > now ? sm->lsu_slot : now, CS_PRIO_DEFAULT, NULL, 0);
 }
 
+/* The path a line request of LSU op l starts from: the op's issue, or, when the LSU stalled
+ * since, what let it go on (one reference, for the request). */
+static cs_cp line_path(cs_sm *sm, const lsu_op *l)
+{
+    bool unblock = sm->lsu_unblock && cs_cp_end(sm->cpa, sm->lsu_unblock) > cs_cp_end(sm->cpa, l->snap);
+    return cs_cp_ref(sm->cpa, unblock ? sm->lsu_unblock : l->snap);
+}
+
+static void set_unblock(cs_sm *sm, const cs_cpl *p)
+{
+    cs_cp_release(sm->cpa, sm->lsu_unblock);
+    sm->lsu_unblock = cs_cpl_materialise(sm->cpa, p);
+}
+
 static void lsu_run(void *ctx, void *ptr, uint64_t arg)
 {
     (void)ptr;
@@ -826,10 +1082,13 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
     for (int budget = 64; budget > 0 && sm->lsu_len; budget--) {
         if (sm->outstanding >= (uint32_t)sm->p.max_outstanding) {
             sm->c.lsu_stalls++;
+            sm->lsu_full = true; /* the response that frees a slot becomes lsu_unblock */
             return; /* a response re-arms */
         }
         if (!cs_port_can_send(&sm->req_out)) {
             sm->lsu_wait_credit = true;
+            sm->credit_since = now;
+            sm->credit_stall_acc = cs_cpath_dram_stalled(sm->cpa, now);
             return;
         }
         lsu_op *l = &sm->lsu[sm->lsu_head];
@@ -845,10 +1104,13 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
             r->rows = jb->op.rows;
             r->k = jb->op.row_bytes;
             r->n = jb->op.stride;
-            r->bytes = jb->op.rows * jb->op.row_bytes * (uint32_t)cs_dtype_bytes(jb->op.dtype);
+            r->bytes = jb->send_bytes; /* 0: a header only (the inputs were broadcast) */
             r->tag = l->warp | (CLS_CIMREQ << 8) | (l->job << 12);
             cs_ps t = jb->t_end > sm->lsu_slot ? jb->t_end : sm->lsu_slot; /* after the inputs are read */
             r->t_issue = t;
+            r->cp = line_path(sm, l);
+            cs_cp_release(sm->cpa, l->snap);
+            l->snap = 0;
             sm->c.cim_macs_remote += (uint64_t)r->rows * r->k * r->n;
             bool sent = cs_port_try_send_at(&sm->req_out, t, r, 0, cs_req_wire_bytes(r));
             CS_ASSERT(sent);
@@ -875,6 +1137,7 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
         uint32_t payload = l->cls == CLS_CP ? op->tag & 0xfffffu : l->cls >= CLS_CIMW ? l->job : 0;
         r->tag = l->warp | (l->cls << 8) | (payload << 12);
         r->t_issue = sm->lsu_slot;
+        r->cp = line_path(sm, l);
         uint32_t bytes = cs_req_data_bytes(r);
         if (r->kind == CS_REQ_READ) {
             sm->c.bytes_read += bytes;
@@ -896,6 +1159,8 @@ static void lsu_run(void *ctx, void *ptr, uint64_t arg)
             if (++l->row < op->rows) {
                 l->next_addr = op->addr + (uint64_t)l->row * op->stride;
             } else {
+                cs_cp_release(sm->cpa, l->snap);
+                l->snap = 0;
                 sm->lsu_head = (sm->lsu_head + 1) % sm->lsu_cap;
                 sm->lsu_len--;
                 for (uint32_t i = 0; i < (uint32_t)sm->p.max_warps; i++)
@@ -913,6 +1178,18 @@ static void lsu_credit(void *owner, cs_port *out)
 {
     (void)out;
     cs_sm *sm = owner;
+    if (sm->lsu_wait_credit && sm->lsu_len) {
+        /* held back by the crossbar: the memory system's back-pressure, DRAM's for the share of
+         * the L2 slices that were stalled on DRAM meanwhile, the L2's otherwise */
+        cs_ps now = now_of(sm), since = sm->credit_since;
+        cs_ps dram = cs_cpath_dram_share(sm->cpa, sm->credit_stall_acc, since, now);
+        cs_cpl p = cs_cpl_of(sm->cpa, line_path(sm, &sm->lsu[sm->lsu_head]));
+        push(sm, &p, CS_CAUSE_STAGING, since);
+        push(sm, &p, CS_CAUSE_L2, now - dram);
+        push(sm, &p, CS_CAUSE_DRAM, now);
+        set_unblock(sm, &p);
+        clear(sm, &p);
+    }
     sm->lsu_wait_credit = false;
     arm_lsu(sm);
 }
@@ -930,10 +1207,27 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
     warp *w = &sm->warps[wi];
     uint32_t bytes = cs_req_data_bytes(r);
     cs_engine_progress(sm->base.eng);
+    /* the line's path: its op's (or the LSU's), the wait for its issue slot, then its latency
+     * as the memory system stamped it (reductions count wholly as partial-sum work) */
+    cs_cpl lp = cs_cpl_of(sm->cpa, r->cp);
+    r->cp = 0;
+    int mc = cls == CLS_RED ? CS_CAUSE_PSUM : cls == CLS_SPILL ? CS_CAUSE_SPILL : -1;
+    if (r->dram_ps + r->cont_ps > now - r->t_issue) fprintf(stderr, "BAD cls %u kind %u issue %llu now %llu dram %llu cont %llu stamp %llu\n", cls, r->kind, (unsigned long long)r->t_issue, (unsigned long long)now, (unsigned long long)r->dram_ps, (unsigned long long)r->cont_ps, (unsigned long long)r->t_stamp);
+    CS_ASSERT(r->dram_ps + r->cont_ps <= now - r->t_issue);
+    cs_ps t_l2 = now - r->dram_ps - r->cont_ps;
+    push(sm, &lp, mc >= 0 ? mc : CS_CAUSE_STAGING, r->t_issue);
+    push(sm, &lp, mc >= 0 ? mc : CS_CAUSE_L2, t_l2);
+    push(sm, &lp, mc >= 0 ? mc : CS_CAUSE_CONTENTION, t_l2 + r->cont_ps);
+    push(sm, &lp, mc >= 0 ? mc : CS_CAUSE_DRAM, now);
+    if (sm->lsu_full) { /* this response frees the slot the LSU waits for */
+        sm->lsu_full = false;
+        set_unblock(sm, &lp);
+    }
     if (cls >= CLS_CIMW) {
         if (cls != CLS_CIMREQ)
             sm->c.bytes_returned += bytes;
-        cim_response(sm, r, cls, tag, now);
+        cim_response(sm, r, cls, tag, now, &lp);
+        clear(sm, &lp);
         cs_req_free(sm->pool, r);
         arm_lsu(sm);
         return;
@@ -944,15 +1238,18 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
         sm->c.bytes_acked += bytes;
     cs_req_free(sm->pool, r);
     if (cls == CLS_CP) {
-        cs_ps t = smem_stream(sm, now, bytes, true);
+        cs_ps t = smem_stream(sm, now, bytes, true, &lp, CS_CAUSE_STAGING);
+        join(sm, &w->landed, &lp);
         group_dec(w, tag);
         if (w->blocked_on == B_CP && groups_upto(w, w->wait_tag) == 0)
             wake(sm, w, t);
     } else {
         if (cls == CLS_LDG)
             sm->c.rf_write += bytes / 4;
+        join(sm, &w->mem, &lp);
         w->mem_pending--;
     }
+    clear(sm, &lp);
     if (w->state == W_DRAIN)
         try_finish(sm, w);
     arm_lsu(sm);
@@ -965,7 +1262,7 @@ static uint64_t op_bytes(const cs_op *op);
 /* Per-dataspace bytes of a memory op, and the on-chip read of a store's data: the registers
  * (counted as before), shared memory (CS_OPF_FROM_SMEM: bank time, and the read when drain reads
  * are counted) or a macro's output buffer (CS_OPF_FROM_CIM: nothing on chip). */
-static void mem_account(cs_sm *sm, const cs_op *op, cs_ps now)
+static void mem_account(cs_sm *sm, warp *w, const cs_op *op, cs_ps now)
 {
     uint64_t bytes = op_bytes(op);
     int ds = cs_access_ds(&sm->acc, op->addr);
@@ -984,10 +1281,14 @@ static void mem_account(cs_sm *sm, const cs_op *op, cs_ps now)
         uint64_t wv = cs_smem_width_bytes(sm->smem);
         uint32_t wf = (uint32_t)((src + wv - 1) / wv);
         cs_access_add(&sm->acc, CS_ACC_SMEM, ds, CS_ACC_DRAIN, src);
-        if (sm->drain_reads)
-            cs_smem_access(sm->smem, now, wf, src, false);
-        else
-            cs_smem_access_uncounted(sm->smem, now, wf, src);
+        cs_ps before = cs_smem_free_at(sm->smem);
+        bool cim_tail = cs_smem_tail_cim(sm->smem);
+        cs_ps t = sm->drain_reads ? cs_smem_access(sm->smem, now, wf, src, false)
+                                  : cs_smem_access_uncounted(sm->smem, now, wf, src);
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
+        smem_path(sm, &p, now, before, cim_tail, CS_CAUSE_STAGING, t);
+        clear(sm, &p);
         return;
     }
     cs_access_add(&sm->acc, CS_ACC_RF, ds, CS_ACC_DRAIN, src);
@@ -1002,22 +1303,39 @@ static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
 {
     sp_state *sp = &sm->sp[w->sp];
     cs_pe_cost c = cs_tc_pe_cost(&sm->tc, op, sm->acc_bytes);
-    cs_ps t_in = smem_stream(sm, now, c.a_bytes + c.b_bytes, false);
+    cs_cpl p = {0};
+    cs_cpl_set(sm->cpa, &p, &w->path);
+    cs_ps t_in = smem_stream(sm, now, c.a_bytes + c.b_bytes, false, &p, CS_CAUSE_STAGING);
     if (!(op->flags & CS_OPF_BCAST))
         sm->bcast_smem_t = t_in;
-    else if (sm->bcast_smem_t > t_in)
+    else if (sm->bcast_smem_t > t_in) {
         t_in = sm->bcast_smem_t;
+        push(sm, &p, CS_CAUSE_STAGING, t_in);
+    }
     cs_ps start = sm->tc.ideal || t_in > sp->tc_free ? t_in : sp->tc_free;
+    if (start > t_in)
+        join(sm, &p, &sp->tc);
     cs_ps end = sm->tc.ideal ? start : after(sm, start, c.cycles);
+    cs_cpath_mark_compute(sm->cpa, start, start);
+    push(sm, &p, CS_CAUSE_TC, end);
     if (!sm->rf_ideal) {
         uint64_t rf_cycles = (c.z_read + c.z_update + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle;
         cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
         sp->rf_free = after(sm, rf_start, rf_cycles);
-        if (end < sp->rf_free)
+        sp->rf_cim = false;
+        if (end < sp->rf_free) {
             end = sp->rf_free;
+            push(sm, &p, CS_CAUSE_TC, end);
+        }
+        cs_cpl_set(sm->cpa, &sp->rf, &p);
     }
     if (end > sp->tc_free)
         sp->tc_free = end;
+    cs_cpl_set(sm->cpa, &sp->tc, &p);
+    cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
+    cs_cpath_mark_compute(sm->cpa, start, done);
+    push(sm, &p, CS_CAUSE_TC, done);
+    cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], &p);
     if (w->sp < 8)
         sm->c.tc_busy_cycles[w->sp] += c.cycles;
     sm->c.macs_useful += c.macs;
@@ -1036,14 +1354,14 @@ static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
     cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, c.z_read);
     cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, c.z_update);
     w->mma_pending++;
-    cs_engine_post(sm->base.eng, after(sm, end, (uint64_t)sm->tc.latency_cycles), CS_PRIO_DEFAULT, mma_done, sm,
-                   NULL, wi);
+    cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT, mma_done, sm, NULL, wi);
 }
 
 /* ---- issue -------------------------------------------------------------------------------- */
 
 static bool block(warp *w, int reason)
 {
+    w->gap = CS_CAUSE_ISSUE;
     w->state = W_BLOCKED;
     w->blocked_on = reason;
     return false;
@@ -1054,8 +1372,63 @@ static uint64_t op_bytes(const cs_op *op)
     return (uint64_t)op->rows * op->row_bytes;
 }
 
-/* Issues the warp's next op if it can; returns whether it did. */
+static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now);
+
+/* Joins to the warp's path what op depends on and has completed: the loads an MMA reads, the
+ * MMAs and CiM ops whose results a store writes, the copies a wait waits for, the macro state
+ * a CiM op needs. */
+static void join_deps(cs_sm *sm, warp *w, const cs_op *op, cs_ps now)
+{
+    switch (op->kind) {
+    case CS_OP_MMA:
+        join_done(sm, w, &w->lds, now);
+        break;
+    case CS_OP_STG:
+    case CS_OP_RED:
+        join_done(sm, w, &w->mma, now);
+        join_done(sm, w, &w->cim, now);
+        break;
+    case CS_OP_CP_WAIT:
+        join_done(sm, w, &w->landed, now);
+        break;
+    case CS_OP_CIM_WRITE: /* the previous tile's last use and its write */
+        if (sm->ms && op->x < sm->cim_macros) {
+            join_done(sm, w, &sm->ms[op->x].mac, now);
+            join_done(sm, w, &sm->ms[op->x].tile, now);
+        }
+        break;
+    case CS_OP_CIM_READ: /* the partial sums are the macro's latest MACs' */
+        if (sm->ms && op->x < sm->cim_macros)
+            join_done(sm, w, &sm->ms[op->x].mac, now);
+        break;
+    case CS_OP_CIM_MAC: /* the macro's tile */
+        if (sm->ms && op->x < sm->cim_macros && !sm->cim_slices)
+            join_done(sm, w, &sm->ms[op->x].tile, now);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Issues the warp's next op if it can; returns whether it did. The op's completed
+ * dependences join the warp's path first; when it can issue, the path reaches now (begin), so
+ * that a blocked warp's wait is attributed to what ends it, not to the retries. */
 static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
+{
+    warp *w = &sm->warps[wi];
+    if (w->pc < w->n)
+        join_deps(sm, w, &w->ops[w->pc], now);
+    return issue_op(sm, wi, now);
+}
+
+/* The op issues now: the warp's path reaches now (the wait since its last issue or wake). */
+static void begin(cs_sm *sm, warp *w, cs_ps now)
+{
+    push(sm, &w->path, w->gap, now);
+    w->gap = CS_CAUSE_ISSUE;
+}
+
+static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
 {
     warp *w = &sm->warps[wi];
     if (w->pc == w->n) {
@@ -1071,8 +1444,11 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
     case CS_OP_STS: {
         if (smem_backlogged(sm, w, now))
             return false;
+        begin(sm, w, now);
         uint32_t wf = cs_smem_op_wavefronts(sm->smem, op);
         bool st = op->kind == CS_OP_STS;
+        cs_ps before = cs_smem_free_at(sm->smem);
+        bool cim_tail = cs_smem_tail_cim(sm->smem);
         cs_ps t = cs_smem_access(sm->smem, now, wf, op_bytes(op), st);
         if (st)
             sm->c.rf_read += op_bytes(op) / 4;
@@ -1081,8 +1457,14 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
         cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_OTHER, st ? CS_ACC_UPDATE : CS_ACC_READ, op_bytes(op));
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, st ? CS_ACC_READ : CS_ACC_FILL, op_bytes(op));
         w->lds_pending++;
-        cs_engine_post(sm->base.eng, after(sm, t, (uint64_t)cs_smem_latency_cycles(sm->smem)),
-                       CS_PRIO_DEFAULT, lds_done, sm, NULL, wi);
+        cs_ps done = after(sm, t, (uint64_t)cs_smem_latency_cycles(sm->smem));
+        /* its completion: loads of a warp end in issue order, so the latest is the last */
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
+        smem_path(sm, &p, now, before, cim_tail, CS_CAUSE_STAGING, t);
+        push(sm, &p, CS_CAUSE_STAGING, done);
+        cs_cpl_move(sm->cpa, &w->lds, &p);
+        cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT, lds_done, sm, NULL, wi);
         break;
     }
     case CS_OP_MMA: {
@@ -1090,24 +1472,44 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             return block(w, B_LDS);
         if (w->mma_pending >= MMA_IN_FLIGHT)
             return block(w, B_MMA);
+        begin(sm, w, now);
         if (op->flags & CS_OPF_FROM_SMEM) {
             pe_mma(sm, w, wi, op, now);
             break;
         }
         cs_mma_cost cost = cs_tc_cost(&sm->tc, op);
-        /* the unit, then the operand reads (each skipped by its ideal variant) */
+        /* the unit, then the operand reads (each skipped by its ideal variant); the MMA's
+         * path follows the unit's previous user when it has to wait for it */
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
         cs_ps start = now > sp->tc_free || sm->tc.ideal ? now : sp->tc_free;
         cs_ps end = sm->tc.ideal ? now : after(sm, start, cost.cycles);
+        if (start > now)
+            join(sm, &p, &sp->tc);
+        cs_cpath_mark_compute(sm->cpa, start, start);
+        push(sm, &p, CS_CAUSE_TC, end);
         if (!sm->rf_ideal) {
             uint64_t rf_cycles = (cost.rf_read_bytes + cost.rf_write_bytes + sm->rf_bytes_per_cycle - 1) /
                                  sm->rf_bytes_per_cycle;
+            bool rf_wait_cim = sp->rf_cim && sp->rf_free > start;
             cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
             sp->rf_free = after(sm, rf_start, rf_cycles);
-            if (end < sp->rf_free)
+            sp->rf_cim = false;
+            if (end < sp->rf_free) {
+                if (rf_wait_cim) /* operands held up by a macro in the register file */
+                    push(sm, &p, CS_CAUSE_CONTENTION, end + (rf_start > end ? rf_start - end : 0));
                 end = sp->rf_free;
+                push(sm, &p, CS_CAUSE_TC, end);
+            }
+            cs_cpl_set(sm->cpa, &sp->rf, &p);
         }
         if (end > sp->tc_free)
             sp->tc_free = end;
+        cs_cpl_set(sm->cpa, &sp->tc, &p);
+        cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
+        cs_cpath_mark_compute(sm->cpa, start, done);
+        push(sm, &p, CS_CAUSE_TC, done);
+        cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], &p);
         if (w->sp < 8)
             sm->c.tc_busy_cycles[w->sp] += cost.cycles;
         sm->c.macs_useful += cost.macs_useful;
@@ -1121,7 +1523,7 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, CS_ACC_READ, cost.rf_read_bytes);
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, cost.rf_write_bytes);
         w->mma_pending++;
-        cs_engine_post(sm->base.eng, after(sm, end, (uint64_t)sm->tc.latency_cycles), CS_PRIO_DEFAULT,
+        cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT,
                        mma_done, sm, NULL, wi);
         break;
     }
@@ -1134,19 +1536,22 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             return block(w, B_MMA);
         if (sm->lsu_len == sm->lsu_cap)
             return block(w, B_LSU);
+        begin(sm, w, now);
         uint32_t lines = lines_of(op);
         lsu_op *l = &sm->lsu[(sm->lsu_head + sm->lsu_len++) % sm->lsu_cap];
         l->op = *op;
         l->warp = wi;
         l->cls = op->kind == CS_OP_CP_ASYNC ? CLS_CP : op->kind == CS_OP_LDG ? CLS_LDG
-                 : op->kind == CS_OP_STG   ? CLS_STG : CLS_RED;
+                 : op->kind == CS_OP_STG   ? CLS_STG
+                 : (op->flags & CS_OPF_SPILL) ? CLS_SPILL : CLS_RED;
+        l->snap = cs_cpl_materialise(sm->cpa, &w->path);
         l->row = 0;
         l->next_addr = op->addr;
         if (l->cls == CLS_CP)
             group_add(w, op->tag & 0xfffffu, lines);
         else
             w->mem_pending += lines;
-        mem_account(sm, op, now);
+        mem_account(sm, w, op, now);
         arm_lsu(sm);
         break;
     }
@@ -1155,11 +1560,14 @@ static bool try_issue(cs_sm *sm, uint32_t wi, cs_ps now)
             w->wait_tag = op->tag & 0xfffffu;
             return block(w, B_CP);
         }
+        begin(sm, w, now);
         break;
     case CS_OP_BAR:
+        begin(sm, w, now);
         w->pc++;
         sm->c.ops++;
         w->state = W_BAR;
+        join(sm, &c->bar, &w->path);
         if (++c->at_bar == c->live)
             release_barrier(sm, c);
         return true;
@@ -1275,6 +1683,7 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     sm->smem_carveout = smp->carveout_bytes;
     sm->clk = clk;
     sm->pool = pool;
+    sm->cpa = cs_req_pool_cpath(pool);
     cs_err_init(&sm->err);
     char buf[256];
     snprintf(buf, sizeof buf, "%s.smem", name);
@@ -1287,6 +1696,7 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
         sm->warps[i].groups = &sm->group_store[i * MAX_GROUPS];
         sm->warps[i].cta = -1;
         sm->warps[i].sp = (uint32_t)(i % p->subpartitions);
+        sm->warps[i].gap = CS_CAUSE_ISSUE;
     }
     sm->ctas = cs_calloc((size_t)p->max_ctas, sizeof *sm->ctas);
     for (int64_t s = 0; s < p->subpartitions; s++)
@@ -1318,6 +1728,10 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
     cs_stats_counter(st, NAME("lines_written"), "lines", "line write/reduce requests", &sm->c.lines_written);
     cs_stats_counter(st, NAME("cim_macs_remote"), "MACs", "MACs of the L2 CiM requests this SM sent",
                      &sm->c.cim_macs_remote);
+    cs_stats_counter(st, NAME("cim_in_bytes"), "bytes", "CiM inputs read from shared memory or fetched for macros",
+                     &sm->c.cim_in_bytes);
+    cs_stats_counter(st, NAME("cim_psum_bytes"), "bytes", "CiM partial sums moved out of the macros' output buffers",
+                     &sm->c.cim_psum_bytes);
     cs_stats_counter(st, NAME("lsu_stalls"), "stalls", "times the LSU found max_outstanding lines in flight",
                      &sm->c.lsu_stalls);
     cs_access_register(&sm->acc, st, name);
@@ -1348,6 +1762,7 @@ void cs_sm_destroy(cs_sm *sm)
     cs_free(sm->ctas);
     cs_free(sm->lsu);
     cs_free(sm->jobs);
+    cs_free(sm->followers);
     cs_free(sm->ms);
     cs_cim_group_destroy(sm->cim);
     cs_smem_destroy(sm->smem);
@@ -1359,6 +1774,7 @@ cs_port *cs_sm_req_out(cs_sm *sm) { return &sm->req_out; }
 cs_port *cs_sm_resp_in(cs_sm *sm) { return &sm->resp_in; }
 cs_component *cs_sm_component(cs_sm *sm) { return &sm->base; }
 cs_smem *cs_sm_smem(cs_sm *sm) { return sm->smem; }
+const cs_cim_group *cs_sm_cim(const cs_sm *sm) { return sm->cim; }
 void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g)
 {
     sm->cim = g;
@@ -1398,6 +1814,7 @@ void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
 }
 bool cs_sm_done(const cs_sm *sm) { return sm->done; }
 cs_ps cs_sm_finish_time(const cs_sm *sm) { return sm->finish_ps; }
+uint32_t cs_sm_index(const cs_sm *sm) { return sm->index; }
 
 cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id)
 {
@@ -1421,17 +1838,29 @@ void cs_sm_start(cs_sm *sm, cs_opsrc *src, uint32_t stream)
     sm->status = CS_OK;
     for (uint32_t i = 0; i < CS_SM_CTA_TIMES; i++)
         sm->cta_done[i] = CS_PS_NEVER;
-    for (uint32_t m = 0; m < sm->cim_macros && sm->ms; m++)
-        sm->ms[m].writes = 0; /* a kernel numbers its writes from 0; tiles stay (residency) */
-    fetch_ctas(sm);
+    for (uint32_t m = 0; m < sm->cim_macros && sm->ms; m++) {
+        macro_state *ms = &sm->ms[m];
+        ms->writes = 0; /* a kernel numbers its writes from 0; tiles stay (residency) */
+        clear(sm, &ms->tile);
+        clear(sm, &ms->mac);
+        clear(sm, &ms->busy);
+    }
+    /* paths start at the kernel's start (cs_cpath_kernel_start) */
+    clear(sm, &sm->finish);
+    clear(sm, &sm->smem_path);
+    cs_cp_release(sm->cpa, sm->lsu_unblock);
+    sm->lsu_unblock = 0;
+    sm->lsu_full = false;
+    for (int64_t s = 0; s < sm->p.subpartitions; s++) {
+        clear(sm, &sm->sp[s].tc);
+        clear(sm, &sm->sp[s].rf);
+    }
+    fetch_ctas(sm, NULL);
 }
+
+const cs_cpl *cs_sm_finish_path(const cs_sm *sm) { return &sm->finish; }
 
 cs_ps cs_sm_rf_occupy(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles)
 {
-    if (sm->rf_ideal)
-        return now;
-    sp_state *sp = &sm->sp[s];
-    cs_ps start = now > sp->rf_free ? now : sp->rf_free;
-    sp->rf_free = after(sm, start, cycles);
-    return sp->rf_free;
+    return rf_reserve(sm, s, now, cycles, true);
 }

@@ -34,6 +34,7 @@
 #include "cfg.h"
 #include "cim.h"
 #include "component.h"
+#include "cpath.h"
 #include "opsrc.h"
 #include "port.h"
 #include "regfile.h"
@@ -67,6 +68,8 @@ typedef struct cs_sm_counts {
     uint64_t lines_read, lines_written;
     uint64_t tc_busy_cycles[8];            /* per sub-partition (up to 8) */
     uint64_t cim_macs_remote;              /* MACs of L2 CiM requests this SM issued */
+    uint64_t cim_in_bytes;                 /* CiM inputs read (shared memory) or fetched for macros */
+    uint64_t cim_psum_bytes;               /* CiM partial sums moved out of the macros' buffers */
     uint64_t lsu_stalls;
 } cs_sm_counts;
 
@@ -82,6 +85,7 @@ cs_port *cs_sm_req_out(cs_sm *sm);  /* line requests to the crossbar */
 cs_port *cs_sm_resp_in(cs_sm *sm);  /* responses from the crossbar */
 cs_component *cs_sm_component(cs_sm *sm);
 cs_smem *cs_sm_smem(cs_sm *sm);
+const cs_cim_group *cs_sm_cim(const cs_sm *sm); /* NULL without rf/smem CiM */
 /* Register-file or shared-memory CiM: the macros of this SM (the SM owns the group after
  * this call). CIM_* ops of the SM's streams drive it. */
 void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g);
@@ -110,6 +114,9 @@ void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx);
 /* Status of the stream reading: CS_OK, or the error a trace source reported mid-run. */
 cs_status cs_sm_status(cs_sm *sm, cs_err *err);
 cs_ps cs_sm_finish_time(const cs_sm *sm);
+uint32_t cs_sm_index(const cs_sm *sm);
+/* The critical path to the SM's finish (cpath.h; valid once done, until its next start). */
+const cs_cpl *cs_sm_finish_path(const cs_sm *sm);
 /* When CTA `id` (its CTA_BEGIN x) finished on this SM; CS_PS_NEVER if it has not (ids below
  * CS_SM_CTA_TIMES only: a diagnostic for tests and reports). */
 enum { CS_SM_CTA_TIMES = 256 };

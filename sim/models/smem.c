@@ -134,6 +134,7 @@ struct cs_smem {
     cs_smem_params p;
     const cs_clock *clk;
     cs_ps free_ps;
+    bool tail_cim;           /* the latest reservation is a CiM macro's */
     uint64_t reads, writes;  /* actions: 32-byte accesses */
     uint64_t wavefronts, conflict_wavefronts, busy_cycles;
 };
@@ -181,7 +182,7 @@ uint32_t cs_smem_op_wavefronts(cs_smem *s, const cs_op *op)
     return w;
 }
 
-cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles)
+static cs_ps reserve(cs_smem *s, cs_ps now, uint64_t cycles, bool cim)
 {
     if (s->p.ideal)
         return now;
@@ -189,7 +190,13 @@ cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles)
     uint64_t c0 = cs_clock_cycle_at(s->clk, start);
     s->free_ps = cs_clock_ps(s->clk, c0 + cycles);
     s->busy_cycles += cycles;
+    s->tail_cim = cim;
     return s->free_ps;
+}
+
+cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles)
+{
+    return reserve(s, now, cycles, true);
 }
 
 cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes, bool write)
@@ -215,10 +222,11 @@ cs_ps cs_smem_access_uncounted(cs_smem *s, cs_ps now, uint32_t wavefronts, uint6
         if (cap > cycles)
             cycles = cap;
     }
-    return cs_smem_occupy(s, now, cycles);
+    return reserve(s, now, cycles, false);
 }
 
 cs_ps cs_smem_free_at(const cs_smem *s) { return s->free_ps; }
 uint32_t cs_smem_latency_cycles(const cs_smem *s) { return (uint32_t)s->p.latency_cycles; }
 uint32_t cs_smem_width_bytes(const cs_smem *s) { return (uint32_t)(s->p.banks * s->p.bank_bytes); }
 uint64_t cs_smem_busy_cycles(const cs_smem *s) { return s->busy_cycles; }
+bool cs_smem_tail_cim(const cs_smem *s) { return s->tail_cim; }

@@ -69,5 +69,8 @@ uint32_t cs_smem_latency_cycles(const cs_smem *s);
 /* Bytes one conflict-free wavefront moves (banks x bank_bytes). */
 uint32_t cs_smem_width_bytes(const cs_smem *s);
 uint64_t cs_smem_busy_cycles(const cs_smem *s);
+/* Whether the latest reservation of the pipeline is a CiM macro's (cs_smem_occupy): a later
+ * access that waits for the pipeline then waits on the macro (attribution: contention). */
+bool cs_smem_tail_cim(const cs_smem *s);
 
 #endif

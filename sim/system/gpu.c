@@ -29,6 +29,9 @@ struct cs_gpu {
     size_t nlinks, links_cap;
     uint32_t nsm, nslice, nch;
     uint32_t sms_running;
+    uint32_t tail_left;      /* SMs still running when the tail starts (half the working ones) */
+    bool tail_armed;
+    uint64_t attr_ps[CS_CAUSES]; /* the last kernel's critical path */
 };
 
 static void add_link(cs_gpu *g, const char *name, cs_ps latency, uint32_t bpc, uint32_t capacity,
@@ -210,7 +213,11 @@ static void sm_finished(void *ctx)
 {
     cs_gpu *g = ctx;
     CS_ASSERT(g->sms_running > 0);
-    if (--g->sms_running == 0)
+    if (--g->sms_running == g->tail_left && g->tail_armed) {
+        cs_cpath_set_tail(cs_req_pool_cpath(g->pool), cs_engine_now(g->eng));
+        g->tail_armed = false;
+    }
+    if (g->sms_running == 0)
         cs_engine_stop(g->eng);
 }
 
@@ -240,7 +247,11 @@ static cs_status deadlock(cs_gpu *g, const char *what, cs_err *err)
 cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *err)
 {
     cs_ps t0 = cs_engine_now(g->eng);
+    cs_cpath *cpa = cs_req_pool_cpath(g->pool);
+    cs_cpath_kernel_start(cpa, t0);
+    memset(g->attr_ps, 0, sizeof g->attr_ps);
     g->sms_running = 0;
+    g->tail_armed = false;
     for (uint32_t s = 0; s < src->nstreams; s++) {
         const cs_stream_info *si = &src->streams[s];
         if (si->kind == CS_STREAM_CIM) {
@@ -263,6 +274,9 @@ cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *er
     for (uint32_t s = 0; s < src->nstreams; s++)
         if (src->streams[s].kind == CS_STREAM_SM)
             cs_sm_start(g->sms[src->streams[s].unit], src, s);
+    /* the SMs with work are those still running: the tail starts when half of them are done */
+    g->tail_left = g->sms_running / 2;
+    g->tail_armed = g->sms_running > 0;
     cs_status st = CS_OK;
     if (g->sms_running)
         st = run_engine(g, CS_PS_NEVER, err);
@@ -272,15 +286,34 @@ cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *er
     if (st == CS_OK && g->sms_running)
         st = deadlock(g, "the event queue ran dry with SMs still working", err);
     cs_ps end = t0;
+    const cs_sm *last = NULL; /* the critical SM: the last to finish (the lowest on a tie) */
     for (uint32_t s = 0; s < src->nstreams; s++)
         if (src->streams[s].kind == CS_STREAM_SM) {
             cs_sm *sm = g->sms[src->streams[s].unit];
             cs_sm_on_done(sm, NULL, NULL);
-            if (cs_sm_finish_time(sm) > end)
+            if (cs_sm_finish_time(sm) > end || (cs_sm_finish_time(sm) == end && last &&
+                                                 cs_sm_index(sm) < cs_sm_index(last))) {
                 end = cs_sm_finish_time(sm);
+                last = sm;
+            }
         }
     *elapsed = end - t0;
+    if (st == CS_OK && last) {
+        cs_cpl_result(cpa, cs_sm_finish_path(last), g->attr_ps);
+        uint64_t sum = 0;
+        for (int c = 0; c < CS_CAUSES; c++)
+            sum += g->attr_ps[c];
+        if (sum != end - t0)
+            return cs_err_add(err, CS_INVARIANT,
+                              "invariant: error: the critical path covers %" PRIu64 " ps of a %" PRIu64
+                              " ps kernel", sum, end - t0);
+    }
     return st;
+}
+
+void cs_gpu_kernel_attribution(const cs_gpu *g, uint64_t out_ps[CS_CAUSES])
+{
+    memcpy(out_ps, g->attr_ps, sizeof g->attr_ps);
 }
 
 static bool memory_busy(const cs_gpu *g)
@@ -346,6 +379,9 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->sm_bytes_acked += c->bytes_acked;
         t->rf_read += c->rf_read;
         t->rf_write += c->rf_write;
+        t->cim_in_bytes += c->cim_in_bytes;
+        t->cim_psum_bytes += c->cim_psum_bytes;
+        t->sms_used += c->ctas > 0;
         for (int s = 0; s < 8; s++)
             t->tc_busy_cycles += c->tc_busy_cycles[s];
         const cs_access *ac = cs_sm_get_access(g->sms[i]);
@@ -363,6 +399,7 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->l2_fill_sectors += c->fill_sectors;
         t->l2_cim_sectors += c->cim_fetch_sectors;
         t->l2_data_busy_cycles += c->data_busy_cycles;
+        t->cim_port_cycles += c->cim_port_cycles;
     }
     for (uint32_t c = 0; c < g->nch; c++) {
         const cs_hbm_counts *h = cs_hbm_get_counts(g->hbm[c]);
@@ -374,9 +411,22 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
     t->noc_bytes = t->flits * (uint64_t)g->a.xbar.flit_bytes;
     t->events = cs_engine_events_run(g->eng);
     t->max_pending = cs_engine_max_pending(g->eng);
-    t->cim_macs_useful = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.macs_useful");
-    t->cim_write_bytes = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.write_bytes");
-    t->cim_busy_cycles = (uint64_t)cs_stats_sum(g->stats, "gpu.*.cim.busy_cycles");
+    for (uint32_t i = 0; i < g->nsm + g->nslice; i++) {
+        const cs_cim_group *cg = i < g->nsm ? cs_sm_cim(g->sms[i]) : cs_l2_cim(g->l2[i - g->nsm]);
+        if (!cg)
+            continue;
+        const cs_cim_counts *c = cs_cim_get_counts(cg);
+        t->cim_macs_useful += c->macs_useful;
+        t->cim_write_bytes += c->write_bytes;
+        t->cim_busy_cycles += c->busy_cycles;
+        t->cim_ops += c->ops;
+        t->cim_macros_computed += c->macros_computed;
+        t->cim_macros_written += c->macros_written;
+        t->cim_host_cycles += c->host_cycles;
+        /* host ports: a sub-partition's register file, an SM's pipeline, a slice's port */
+        if (c->host_cycles)
+            t->cim_hosts_used += cs_cim_group_hosts_used(cg);
+    }
     t->cim_macs_requested = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.cim_macs_remote");
     t->smem_read = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.read");
     t->smem_write = (uint64_t)cs_stats_sum(g->stats, "gpu.sm*.smem.write");

@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "access.h"
+#include "cpath.h"
 #include "engine.h"
 #include "opsrc.h"
 #include "placement.h"
@@ -37,6 +38,9 @@ const cs_clock *cs_gpu_clock(const cs_gpu *g);
  * time from the call to the last SM's completion. Errors: a malformed stream (CS_FORMAT...),
  * a stall (CS_DEADLOCK, with a dump of every component), a source failing mid-run. */
 cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed_ps, cs_err *err);
+/* The last kernel's time attributed to causes (ps per cause, docs/model.md section 14.5): the
+ * critical path of the SM that finished last; sums to the kernel's elapsed time. */
+void cs_gpu_kernel_attribution(const cs_gpu *g, uint64_t out_ps[CS_CAUSES]);
 /* Writes every dirty L2 line back to DRAM and runs until the memory system is idle. */
 cs_status cs_gpu_flush(cs_gpu *g, cs_err *err);
 /* Runs until the memory system is idle (write-backs of evicted lines still in flight land);
@@ -55,6 +59,9 @@ typedef struct cs_gpu_totals {
     uint64_t sm_bytes_read, sm_bytes_returned, sm_bytes_written, sm_bytes_acked;
     uint64_t l2_bytes_in, l2_bytes_out, l2_dram_read, l2_dram_written, l2_fill_sectors, l2_cim_sectors;
     uint64_t cim_macs_useful, cim_write_bytes, cim_busy_cycles, cim_macs_requested;
+    uint64_t cim_ops, cim_in_bytes, cim_psum_bytes, cim_macros_computed, cim_macros_written, cim_port_cycles;
+    uint64_t sms_used;           /* SMs that ran at least one CTA */
+    uint64_t cim_host_cycles, cim_hosts_used; /* host-port cycles the macros reserved; hosts that had some */
     uint64_t l2_data_busy_cycles;
     uint64_t dram_bytes_read, dram_bytes_written, dram_bus_busy_cycles;
     uint64_t smem_read, smem_write, smem_busy_cycles; /* actions: 32-byte units */

@@ -15,9 +15,12 @@ void cs_result_finish(cs_result *r)
     r->seconds = r->energy_pj = 0;
     memset(r->breakdown_pj, 0, sizeof r->breakdown_pj);
     memset(r->level_pj, 0, sizeof r->level_pj);
+    memset(r->attribution, 0, sizeof r->attribution);
     for (size_t i = 0; i < r->ngemms; i++) {
         const cs_gemm_result *g = &r->gemms[i];
         r->cycles += g->cycles;
+        for (int c = 0; c < CS_CAUSES; c++)
+            r->attribution[c] += g->attribution[c];
         r->macs += g->macs;
         for (int b = 0; b < CS_EB_COUNT; b++)
             r->breakdown_pj[b] += g->energy.breakdown_pj[b];
@@ -59,6 +62,15 @@ static void energy_maps(cs_json *j, const double *breakdown, const double *level
     cs_json_obj_end(j);
 }
 
+static void attribution_json(cs_json *j, const uint64_t *cycles)
+{
+    cs_json_key(j, "attribution");
+    cs_json_obj_begin(j);
+    for (int c = 0; c < CS_CAUSES; c++)
+        cs_json_ku64(j, cs_cause_key(c), cycles[c]);
+    cs_json_obj_end(j);
+}
+
 static void gemm_json(cs_json *j, const cs_gemm_result *g)
 {
     cs_json_obj_begin(j);
@@ -78,8 +90,13 @@ static void gemm_json(cs_json *j, const cs_gemm_result *g)
     cs_json_ku64(j, "compute", g->bound_compute);
     cs_json_ku64(j, "dram", g->bound_dram);
     cs_json_ku64(j, "l2", g->bound_l2);
+    cs_json_ku64(j, "cim_write", g->bound_cim_write);
+    cs_json_ku64(j, "inputs", g->bound_inputs);
+    cs_json_ku64(j, "psum", g->bound_psum);
     cs_json_ku64(j, "achieved", g->cycles);
     cs_json_obj_end(j);
+    attribution_json(j, g->attribution);
+    cs_json_kstr(j, "top_cause", g->top_cause);
     cs_json_key(j, "mapping");
     cs_json_obj_begin(j);
     cs_json_kstr(j, "kind", g->mapping_kind);
@@ -173,6 +190,7 @@ void cs_result_json(const cs_result *r, cs_json *j)
     cs_json_key(j, "total");
     cs_json_obj_begin(j);
     cs_json_ku64(j, "cycles", r->cycles);
+    attribution_json(j, r->attribution);
     cs_json_kf64(j, "seconds", r->seconds);
     cs_json_ku64(j, "macs", r->macs);
     cs_json_kf64(j, "energy_pj", r->energy_pj);

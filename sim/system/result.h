@@ -21,12 +21,15 @@ typedef struct cs_gemm_result {
     double tops, utilization;
     const char *bound;            /* static string */
     uint64_t bound_compute, bound_dram, bound_l2; /* lower bounds, cycles */
+    uint64_t bound_cim_write, bound_inputs, bound_psum; /* CiM: weight writes, inputs in, partial sums out */
     char mapping_kind[32];
     char mapping[CS_RESULT_STR];  /* tiling or CiM mapping, one line */
     char mapping_json[4096];      /* extra mapping details as a JSON object ("{}" if none) */
     uint64_t ctas;
     uint64_t cim_macros_used;     /* macros the CiM mapping keeps busy (0: baseline) */
     cs_gpu_totals tot;            /* after the flush */
+    uint64_t attribution[CS_CAUSES]; /* cycles per cause of the critical path; sums to cycles */
+    const char *top_cause;        /* the cause with the most cycles (static string) */
     cs_energy_report energy;
     char *stats_text;             /* the statistics dump when requested (owned), else NULL */
 } cs_gemm_result;
@@ -52,6 +55,7 @@ typedef struct cs_result {
     size_t ngemms;
     /* totals */
     uint64_t cycles, macs;
+    uint64_t attribution[CS_CAUSES];
     double seconds, energy_pj, tops, tops_per_w, tops_per_mm2;
     double breakdown_pj[CS_EB_COUNT], level_pj[CS_EL_COUNT];
 } cs_result;

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -130,32 +131,108 @@ static cs_status check_invariants(const cs_arch *a, const cs_gemm_result *gr, in
     if (gr->cycles < gr->bound_dram)
         FAIL("%" PRIu64 " cycles is below the DRAM bandwidth bound of %" PRIu64, g->name, gr->cycles,
              gr->bound_dram);
+    uint64_t attributed = 0;
+    for (int c = 0; c < CS_CAUSES; c++)
+        attributed += gr->attribution[c];
+    if (attributed != gr->cycles)
+        FAIL("%" PRIu64 " cycles attributed to causes, not the %" PRIu64 " cycles run", g->name, attributed,
+             gr->cycles);
 #undef FAIL
     (void)a;
     (void)dtype;
     return st;
 }
 
-/* Lower bounds and the limiting resource. */
+/* Critical-path picoseconds per cause (summing to `total_ps`) as whole cycles summing to
+ * floor(total_ps) cycles: each cause rounded down, the cycles left given to the largest
+ * remainders (the first cause on a tie). */
+static void attribution_cycles(const cs_clock *clk, const uint64_t ps[CS_CAUSES], uint64_t cycles,
+                               uint64_t out[CS_CAUSES])
+{
+    uint64_t sum = 0, rem[CS_CAUSES];
+    for (int c = 0; c < CS_CAUSES; c++) {
+        out[c] = cs_clock_cycles_floor(clk, ps[c]);
+        rem[c] = ps[c] % 1000000000ULL * clk->freq_khz % 1000000000ULL;
+        sum += out[c];
+    }
+    CS_ASSERT(sum <= cycles && cycles - sum < CS_CAUSES);
+    for (; sum < cycles; sum++) {
+        int best = 0;
+        for (int c = 1; c < CS_CAUSES; c++)
+            if (rem[c] > rem[best])
+                best = c;
+        out[best]++;
+        rem[best] = 0;
+    }
+}
+
+static const char *top_cause(const uint64_t cycles[CS_CAUSES])
+{
+    int best = 0;
+    for (int c = 1; c < CS_CAUSES; c++)
+        if (cycles[c] > cycles[best])
+            best = c;
+    return cs_cause_key(best);
+}
+
+/* Bytes over an aggregate bandwidth (bytes per cycle; 0 = unlimited: no bound), in cycles. */
+static uint64_t bw_bound(double bytes, double bytes_per_cycle)
+{
+    return bytes_per_cycle > 0 ? (uint64_t)(bytes / bytes_per_cycle) : 0;
+}
+
+/* Lower bounds and the limiting resource (docs/model.md section 14.3). kt: the counters before
+ * the flush. */
 static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *pl, cs_gemm_result *gr, int dtype,
                    const cs_gpu_totals *kt)
 {
     const cs_gemm *g = &gr->gemm;
     double clock = cs_arch_clock_hz(a);
-    double peak = cs_arch_peak_macs_per_cycle(a, dtype);
-    double cim_macros = 0;
-    if (pl) { /* CiM peak: every macro doing rp x cp MACs per operation */
-        peak = (double)rc->target.macros * (double)rc->target.controllers * (double)(rc->target.rp * rc->target.cp) /
-               rc->target.latency_cycles;
-        cim_macros = (double)(gr->cim_macros_used ? gr->cim_macros_used : 1); /* utilisation of the macros in use */
-    }
+    cs_target t = cs_arch_target(a);
     uint64_t eb = (uint64_t)cs_dtype_bytes(dtype);
-    /* an ideal tensor core has no throughput limit, so no compute bound (CiM keeps its own) */
-    gr->bound_compute = !pl && a->tc.ideal ? 0 : (uint64_t)((double)gr->macs / peak);
-    uint64_t compulsory = (g->m * g->k * g->repeat + g->n * g->k) * eb;
+    double sms = (double)(kt->sms_used ? kt->sms_used : 1);
     bool dram_modelled = !a->l2.ideal && !a->hbm.ideal;
-    gr->bound_dram = dram_modelled ? (uint64_t)((double)compulsory / (cs_arch_dram_bytes_per_s(a) / clock)) : 0;
-    gr->bound_l2 = (uint64_t)((double)kt->l2_bytes_out / (double)(a->l2.slices * a->l2.bytes_per_cycle));
+    /* compulsory DRAM reads: A once per repeat, B once (L2 CiM: the weights its slices fetched
+     * straight into their macros, which no cache shares) */
+    double b_bytes = (double)(g->n * g->k * eb);
+    if (pl && pl->level == CS_CIM_L2)
+        b_bytes = (double)kt->l2_cim_sectors * CS_SECTOR_BYTES;
+    double compulsory = (double)(g->m * g->k * g->repeat * eb) + b_bytes;
+    gr->bound_dram = dram_modelled ? (uint64_t)(compulsory / (cs_arch_dram_bytes_per_s(a) / clock)) : 0;
+    gr->bound_l2 = bw_bound((double)kt->l2_bytes_out, (double)(a->l2.slices * a->l2.bytes_per_cycle));
+    gr->bound_cim_write = gr->bound_inputs = gr->bound_psum = 0;
+    double cim_macros = 0;
+    if (pl) {
+        const cs_cim_target *ct = &rc->target;
+        /* every operation of the macros that computed, spread evenly over them */
+        double computing = (double)(kt->cim_macros_computed ? kt->cim_macros_computed : 1);
+        gr->bound_compute = (uint64_t)((double)kt->cim_ops * ct->latency_cycles / computing);
+        /* ... and their bank shares of the host ports: macros sharing banks cannot all compute */
+        if (kt->cim_hosts_used) {
+            uint64_t host = kt->cim_host_cycles / kt->cim_hosts_used;
+            gr->bound_compute = host > gr->bound_compute ? host : gr->bound_compute;
+        }
+        double written = (double)kt->cim_macros_written;
+        gr->bound_cim_write = written > 0 ? bw_bound((double)kt->cim_write_bytes, ct->write_bytes_per_cycle * written) : 0;
+        /* inputs into the macros and partial sums out, through the host level's port */
+        double xbar = t.sm_port_bytes_per_cycle > 0 && t.slice_port_bytes_per_cycle > 0
+                          ? fmin(sms * t.sm_port_bytes_per_cycle, (double)a->l2.slices * t.slice_port_bytes_per_cycle)
+                          : 0;
+        double rf_port = (double)(a->rf.banks * a->rf.bank_bytes) * sms; /* all sub-partitions of an SM */
+        if (pl->level == CS_CIM_L2) {
+            gr->bound_inputs = bw_bound((double)kt->cim_in_bytes, xbar);
+            gr->bound_psum = bw_bound((double)kt->cim_psum_bytes, xbar);
+        } else {
+            gr->bound_inputs = bw_bound((double)kt->cim_in_bytes, t.smem_bytes_per_cycle * sms);
+            gr->bound_psum = pl->level == CS_CIM_RF && !a->rf.ideal
+                                 ? bw_bound(2.0 * (double)kt->cim_psum_bytes, rf_port) /* read-modify-write */
+                                 : bw_bound((double)kt->cim_psum_bytes, t.smem_bytes_per_cycle * sms);
+        }
+        cim_macros = (double)(gr->cim_macros_used ? gr->cim_macros_used : 1); /* utilisation of the macros in use */
+    } else {
+        /* an ideal tensor core has no throughput limit, so no compute bound */
+        gr->bound_compute = a->tc.ideal ? 0 : (uint64_t)((double)gr->macs / cs_arch_peak_macs_per_cycle(a, dtype));
+    }
     double cyc = (double)(gr->cycles ? gr->cycles : 1);
     struct { const char *name; double u; } res[] = {
         {"compute", (double)kt->tc_busy_cycles / (cyc * (double)(a->sm.count * a->sm.subpartitions))},
@@ -173,6 +250,14 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
             best = res[i].u;
             gr->bound = res[i].name;
         }
+    /* far above every bound: what the critical path spent its time on names it */
+    uint64_t largest = 0;
+    uint64_t all[] = {gr->bound_compute, gr->bound_dram, gr->bound_l2, gr->bound_cim_write, gr->bound_inputs,
+                      gr->bound_psum};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        largest = all[i] > largest ? all[i] : largest;
+    if (strcmp(gr->bound, "latency") == 0 && gr->cycles > 2 * largest)
+        gr->bound = gr->top_cause;
 }
 
 static cs_status simulate(job *jb, size_t gi, cs_err *err)
@@ -245,6 +330,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     cs_gemm_layout lay0 = cs_run_layout(g, jb->dtype, 0);
     cs_gpu_set_layout(gpu, lay0.a, lay0.c);
     cs_ps total = 0;
+    uint64_t attr_ps[CS_CAUSES] = {0};
     for (uint64_t r = 0; r < g->repeat && st == CS_OK; r++) {
         cs_opsrc *src = NULL;
         if (jb->o->factory) {
@@ -264,6 +350,10 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
             st = cs_gpu_run_kernel(gpu, src, &elapsed, err);
         cs_opsrc_destroy(src);
         total += elapsed;
+        uint64_t k_ps[CS_CAUSES];
+        cs_gpu_kernel_attribution(gpu, k_ps);
+        for (int c = 0; c < CS_CAUSES; c++)
+            attr_ps[c] += k_ps[c];
     }
     cs_gpu_totals kt;
     cs_gpu_totals_get(gpu, &kt);
@@ -274,6 +364,8 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     if (st == CS_OK) {
         cs_gpu_totals_get(gpu, &gr->tot);
         gr->cycles = cs_clock_cycles_floor(cs_gpu_clock(gpu), total);
+        attribution_cycles(cs_gpu_clock(gpu), attr_ps, gr->cycles, gr->attribution);
+        gr->top_cause = top_cause(gr->attribution);
         gr->seconds = (double)gr->cycles / cs_arch_clock_hz(a);
         gr->tops = gr->seconds > 0 ? 2.0 * (double)gr->macs / gr->seconds / 1e12 : 0;
         gr->utilization = jb->r->peak_tops > 0 ? gr->tops / jb->r->peak_tops : 0;
