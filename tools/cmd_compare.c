@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: cimsim compare [-a ARCH] [-w WORKLOAD] [--levels rf,smem,l2] [--primitives LIST]\n"
-    "                      [--macros M] [--mapping auto|www] [--goal G] [-o DIR]\n"
+    "                      [--macros M] [--mapping auto|www] [--compat www] [--goal G] [-o DIR]\n"
     "\n"
     "Simulates the workload on the tensor cores (the baseline) and on every primitive x level\n"
     "placement, and prints cycles, speedup, energy, energy ratio, TOPS/W, TOPS/mm^2 and the\n"

@@ -473,6 +473,19 @@ static cs_status section_ladder(cs_buf *md, cs_buf *svg, const char *svg_name, c
         }
     if (!any)
         cs_buf_puts(md, "- none: every rung keeps each design on the same side of the baseline.\n");
+    /* rungs that move nothing, and why */
+    bool first = true;
+    for (int r = 1; r <= nkeys; r++) {
+        bool same = true;
+        for (int d = 0; d < DESIGNS; d++)
+            same = same && e[d][r] == e[d][r - 1] && c[d][r] == c[d][r - 1];
+        if (!same)
+            continue;
+        if (first)
+            cs_buf_puts(md, "\nRungs where no figure moves:\n\n");
+        first = false;
+        cs_buf_printf(md, "- rung %d (%s): %s.\n", r, keys[r - 1].what, keys[r - 1].same);
+    }
     /* the plot */
     cs_buf_puts(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"420\" "

@@ -39,24 +39,27 @@ static const cs_cfg_key compat_keys[] = {
              "per sub-partition, A in per-PE operand registers, B broadcast from shared memory, K reduced "
              "across the PE columns into the register file)"),
     CS_CFG_E(cs_compat, register_file, "register_file", rf_modes, "kept",
-             "a CiM placement keeps a register file (its leakage and area; 8 KiB per SM at rf level) or "
-             "replaces it entirely (replaced: the study)"),
+             "a CiM placement keeps the register file its macros do not replace (its leakage and area: all of "
+             "it at smem level, the unreplaced part at rf level) or none of it (replaced: the study)"),
 };
 const cs_cfg_schema cs_compat_schema =
     CS_CFG_SCHEMA("compat", cs_compat, compat_keys, check_compat,
                   "The WWW study's accounting conventions, each switchable (--compat www sets them all).");
 
 static const cs_compat_key keys[] = {
-    {"psum_bits", "8", "32", "partial-sum width"},
-    {"adder_tree", "true", "false", "in-buffer accumulation"},
-    {"drain_reads", "false", "true", "output drain reads"},
-    {"cim_macs", "used", "array", "CiM MACs at array width"},
-    {"noc_energy", "false", "true", "crossbar energy"},
-    {"leakage", "false", "true", "leakage"},
-    {"dram_energy", "byte", "burst", "DRAM per burst"},
-    {"baseline", "pe_array", "tensor_core", "tensor cores instead of the PE array"},
-    {"register_file", "replaced", "kept", "the realistic register file"},
-    {NULL, NULL, NULL, NULL},
+    {"psum_bits", "8", "32", "partial-sum width", "no partial sum leaves a macro or the PE array"},
+    {"adder_tree", "true", "false", "in-buffer accumulation", "no bank splits K over its macros"},
+    {"drain_reads", "false", "true", "output drain reads", "no output tile is sent up a level"},
+    {"cim_macs", "used", "array", "CiM MACs at array width",
+     "every CiM operation of these mappings uses all the array's rows and columns"},
+    {"noc_energy", "false", "true", "crossbar energy", "no byte crosses the crossbar"},
+    {"leakage", "false", "true", "leakage", "no instance leaks"},
+    {"dram_energy", "byte", "burst", "DRAM per burst",
+     "every DRAM access asks for whole bursts, so a byte costs a burst's share either way"},
+    {"baseline", "pe_array", "tensor_core", "tensor cores instead of the PE array", "the run has no baseline"},
+    {"register_file", "replaced", "kept", "the realistic register file",
+     "the macros replace the whole register file"},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 const cs_compat_key *cs_compat_keys(void)

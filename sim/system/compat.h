@@ -59,9 +59,10 @@ extern const cs_cfg_schema cs_compat_schema;
 /* The overrides a named profile stands for ("www"), NULL-terminated "compat.KEY=VALUE"
  * strings; NULL for an unknown name. */
 const char *const *cs_compat_profile(const char *name);
-/* The keys in the ladder's order (cs_compat_profile's order): name, the study's value, cimsim's. */
+/* The keys in the ladder's order (cs_compat_profile's order): name, the study's value, cimsim's,
+ * what it is, and why switching it may change nothing in a run (the ladder cites it). */
 typedef struct cs_compat_key {
-    const char *key, *study, *cimsim, *what;
+    const char *key, *study, *cimsim, *what, *same;
 } cs_compat_key;
 const cs_compat_key *cs_compat_keys(void); /* terminated by a NULL key */
 

@@ -446,9 +446,20 @@ static void model_notes(cs_result *r, const cs_arch *a, const cs_placement *pl, 
                  "requests queue without bound per macro");
         if (pl->sizing == CS_MACROS_ISO_AREA)
             NOTE("iso-area macro count rounded down per instance of the level");
-        if (!o->factory && o->cim_req.mode != CS_CIM_MAP_WWW)
+        if (!o->factory && o->cim_req.mode == CS_CIM_MAP_AUTO)
             NOTE("CiM mapping chosen by an analytical estimate (the simulation measures it)");
+        if (pl->level != CS_CIM_L2 && o->cim_req.mode != CS_CIM_MAP_AUTO)
+            NOTE("loop-nest executor: inputs stream to the macros in chunks of about 2 KiB; partial sums "
+                 "added in shared memory while the macro goes on");
+        if (o->cim_req.mode == CS_CIM_MAP_TIMELOOP)
+            NOTE("a Timeloop mapping runs on one controller");
+    } else if (a->compat.baseline == CS_COMPAT_PE_ARRAY) {
+        NOTE("PE array: a broadcast receiver starts no earlier than the SM's latest broadcast read");
     }
+    if (cs_compat_any(&a->compat))
+        NOTE("the WWW study's conventions in use (compat group, docs/model.md section 17)");
+    if (a->compat.dram_energy == CS_COMPAT_BYTE && !a->l2.bypass)
+        NOTE("compat.dram_energy = byte does not apply through an L2 (DRAM moves whole sectors)");
     NOTE("energy items quantised to 2^-6 pJ");
 #undef NOTE
 }
