@@ -333,6 +333,11 @@ cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, con
                           "%u bits (give a primitive file with wider input_bits and weight_bits)",
                           ct->name ? ct->name : "the primitive", ct->input_bits, ct->weight_bits,
                           cs_dtype_name(dtype), bits);
+    if ((req->mode == CS_CIM_MAP_WWW && ct->level != CS_CIM_L2) || req->mode == CS_CIM_MAP_TIMELOOP) {
+        cs_status st = cs_nest_cim_map(t, ct, g, dtype, req, out, err); /* one mapping: the nest's */
+        *nout = st == CS_OK;
+        return st;
+    }
     uint64_t tk = (uint64_t)ct->rp * ct->rh, tn = (uint64_t)ct->cp * ct->ch;
     cand_list all = {0};
     uint64_t nN = cdiv(g->n, tn), nK = cdiv(g->k, tk);
@@ -433,6 +438,10 @@ cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, con
 
 void cs_cim_mapping_str(const cs_cim_mapping *m, char *out, size_t n)
 {
+    if (m->nest_exec) {
+        cs_nest_plan_str(&m->plan, m->mode == CS_CIM_MAP_WWW ? "www" : "timeloop", out, n);
+        return;
+    }
     snprintf(out, n, "%s %s%s dup%u grid %ux%ux%u tile %ux%u m1 %u rounds %llu%s%s",
              m->mode == CS_CIM_MAP_WWW ? "www" : "auto", m->order == CS_CIM_WS ? "ws" : "os",
              m->double_buffer ? " db" : "", m->dup, m->grid_n, m->grid_k, m->grid_m, m->kt, m->nt, m->m1,
@@ -443,6 +452,10 @@ void cs_cim_mapping_json(const cs_cim_mapping *m, cs_buf *out)
 {
     cs_json j;
     cs_json_init(&j, out, 0);
+    if (m->nest_exec) {
+        cs_nest_cim_mapping_json(m, &j);
+        return;
+    }
     cs_json_obj_begin(&j);
     cs_json_kstr(&j, "mode", m->mode == CS_CIM_MAP_WWW ? "www" : "auto");
     cs_json_kstr(&j, "goal", m->goal == CS_CIM_GOAL_ENERGY ? "energy" : m->goal == CS_CIM_GOAL_EDP ? "edp" : "cycles");
@@ -1006,6 +1019,8 @@ static const cs_opsrc_vt gen_vt = {gen_next, gen_destroy};
 
 uint64_t cs_cim_mapping_macros_used(const cs_cim_mapping *m)
 {
+    if (m->nest_exec)
+        return cs_nest_plan_macros_used(&m->plan);
     uint64_t tiles = m->tiles_n * m->tiles_k;
     uint64_t sets = m->double_buffer && tiles > m->slots ? 2 : 1;
     return min64(tiles, m->slots) * sets * m->dup * m->grid_n * m->grid_k * m->grid_m;
@@ -1015,6 +1030,8 @@ cs_status cs_cim_opsrc_create(const cs_target *t, const cs_cim_target *ct, const
                               const cs_cim_mapping *m, const cs_gemm_layout *lay, uint64_t repeat,
                               cs_opsrc **out, cs_err *err)
 {
+    if (m->nest_exec)
+        return cs_nest_cim_opsrc(t, ct, g, m, lay, repeat, out, err);
     if (!m->kt || !m->nt || !m->slots || !m->m1 || !m->dup)
         return cs_err_add(err, CS_INVALID, "mapper: error: cim: incomplete mapping");
     gen *x = cs_calloc(1, sizeof *x);

@@ -151,6 +151,8 @@ cs_cim_target cs_placement_target(const cs_placement *p, const cs_arch *a, const
     if (ct.stage_bytes > a->smem.cta_max_bytes)
         ct.stage_bytes = a->smem.cta_max_bytes;
     ct.acc_bytes = a->rf.size_bytes > CONTROL_RF_BYTES ? a->rf.size_bytes - CONTROL_RF_BYTES : 0;
+    ct.psum_bytes = cs_compat_psum_bytes(&a->compat);
+    ct.adder_tree = a->compat.adder_tree;
     double scale = cs_energy_scale_energy(p->prim.technology_nm, cs_energy_table_node_nm(t));
     if (!(scale > 0))
         scale = 1;
