@@ -665,6 +665,75 @@ static void block_rounds(const gen *x, const share *s, uint64_t nb, uint64_t *fi
 }
 
 /* Builds CTA `cta` of SM controller `c` (rf/smem levels). Returns false past the last CTA. */
+/* The MACs of round r for one chunk (rows [row0, row0+rows)): the copies split the rows; the
+ * tiles of a copy that need the same inputs (the same K range) take them from one read, the
+ * first MAC's, broadcast to the others' macros (CS_OPF_BCAST), all issued by one warp. Inputs
+ * staged in buffer `buf` (k0, kn: its K range) or, without staging, read from memory. */
+static void emit_macs(gen *x, stream_st *ss, const share *s, uint64_t r, int64_t used_by, uint64_t row0, uint64_t rows,
+                      uint64_t k0, uint64_t kn, uint64_t buf, uint64_t buf_bytes)
+{
+    const cs_cim_mapping *m = &x->m;
+    uint64_t T = s->tn * s->tk, per_copy = cdiv(rows, m->dup);
+    uint32_t n = (uint32_t)min64(m->slots, T > r * m->slots ? T - r * m->slots : 0), group = 0;
+    bool done[256];
+    for (uint32_t cp = 0; cp < m->dup; cp++) {
+        uint64_t rr0 = cp * per_copy;
+        if (rr0 >= rows)
+            break;
+        uint64_t rr = min64(per_copy, rows - rr0);
+        memset(done, 0, sizeof done);
+        for (uint32_t i = 0; i < n; i++) {
+            if (i < 256 && done[i])
+                continue;
+            uint64_t n0, nn, tk0, tkn;
+            tile_range(m, s, r * m->slots + i, &n0, &nn, &tk0, &tkn);
+            uint32_t warp = group++ % WARPS;
+            for (uint32_t j = i; j < n; j++) { /* the leader i, then the tiles sharing its inputs */
+                uint64_t jn0, jnn, jk0, jkn;
+                tile_range(m, s, r * m->slots + j, &jn0, &jnn, &jk0, &jkn);
+                if (j > i && (jk0 != tk0 || jkn != tkn || m->from_global || j >= 256))
+                    continue;
+                if (j < 256)
+                    done[j] = true;
+                cs_op o = op0(CS_OP_CIM_MAC, warp);
+                o.x = macro_of(&x->ct, m, r, j, cp);
+                o.seq = tile_seq(x, s, r, used_by);
+                o.dtype = (uint8_t)x->lay.dtype;
+                o.rows = (uint32_t)rr;
+                o.row_bytes = (uint32_t)jkn;
+                o.stride = (uint32_t)jnn;
+                if (m->from_global) {
+                    o.addr = x->lay.a + ((row0 + rr0) * x->g.k + jk0) * x->eb;
+                    o.tag = (uint32_t)(x->g.k * x->eb);
+                } else {
+                    o.flags = CS_OPF_FROM_SMEM | (j > i ? CS_OPF_BCAST : 0);
+                    o.local = (uint32_t)(buf * buf_bytes + (rr0 * kn + (jk0 - k0)) * x->eb);
+                    o.tag = (uint32_t)(kn * x->eb);
+                }
+                emit(ss, &o);
+                if (m->from_global)
+                    break; /* inputs from memory: each MAC fetches its own */
+            }
+        }
+    }
+    /* the read-outs, each by its macro's warp (at the rf level: the macro's sub-partition) */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t n0, nn, tk0, tkn;
+        tile_range(m, s, r * m->slots + i, &n0, &nn, &tk0, &tkn);
+        for (uint32_t cp = 0; cp < m->dup && cp * per_copy < rows; cp++) {
+            uint32_t mac = macro_of(&x->ct, m, r, i, cp);
+            cs_op rd = op0(CS_OP_CIM_READ, mac % WARPS);
+            rd.x = mac;
+            rd.rows = (uint32_t)min64(per_copy, rows - cp * per_copy);
+            rd.row_bytes = (uint32_t)(nn * 4);
+            emit(ss, &rd);
+        }
+    }
+}
+
+/* Builds CTA `cta` of SM controller `c` (rf/smem levels). Returns false past the last CTA. Its
+ * steps are (chunk, round) pairs; the inputs of the next step are staged while the current one
+ * computes (two buffers). */
 static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
 {
     share s;
@@ -680,8 +749,9 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     uint64_t ctas = m->order == CS_CIM_WS ? rounds * blocks : blocks;
     if (cta >= ctas)
         return false;
-    uint64_t r_ws = m->order == CS_CIM_WS ? cta / blocks : 0;
-    uint64_t blk = m->order == CS_CIM_WS ? cta % blocks : cta;
+    bool ws = m->order == CS_CIM_WS;
+    uint64_t r_ws = ws ? cta / blocks : 0;
+    uint64_t blk = ws ? cta % blocks : cta;
     uint64_t ch0 = blk * x->chunks_per_cta, ch1 = min64(chunks, ch0 + x->chunks_per_cta);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s) * x->eb;
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
@@ -690,85 +760,46 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     b.row_bytes = (uint32_t)(m->from_global ? 0 : 2 * buf_bytes);
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
-    uint32_t tag = 0;
-    uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : rounds - 1;
-    for (uint64_t ci = ch0; ci < ch1; ci++) {
+    uint64_t r_first = ws ? r_ws : 0, nr = ws ? 1 : rounds;
+    uint64_t nsteps = (ch1 - ch0) * nr;
+    for (uint64_t st = 0; st < nsteps; st++) {
+        uint64_t ci = ch0 + st / nr, r = r_first + st % nr;
         uint64_t row0 = s.m0 + ci * m->m1, rows = min64(m->m1, s.m0 + s.mc - row0);
-        for (uint64_t r = r_first; r <= r_last; r++) {
-            /* Where round r's tiles are written: weight-stationary, at the round's first chunk;
-             * output-stationary, at every chunk when there are several rounds, else once. With
-             * double buffering a round's tiles are written during the previous round (the
-             * first round's at its own start). */
-            bool ws = m->order == CS_CIM_WS;
-            bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
-            int64_t used_by = !ws && m->rounds > 1 ? (int64_t)ci : -1;
-            if (here && !(m->double_buffer && r > 0))
-                emit_writes(x, ss, &s, r, 0, used_by);
-            uint64_t k0, kn;
-            round_k_range(&x->m, &s, r, &k0, &kn);
-            if (!m->from_global) {
-                emit_stage(x, ss, row0, rows, k0, kn, tag % 2, tag, buf_bytes);
-                emit_all_warps(ss, CS_OP_CP_WAIT, tag);
-                emit_all_warps(ss, CS_OP_BAR, 0);
+        /* Where round r's tiles are written: weight-stationary, at the round's first chunk;
+         * output-stationary, at every chunk when there are several rounds, else once. With
+         * double buffering a round's tiles are written during the previous round (the
+         * first round's at its own start). */
+        bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
+        int64_t used_by = !ws && m->rounds > 1 ? (int64_t)ci : -1;
+        if (here && !(m->double_buffer && r > 0))
+            emit_writes(x, ss, &s, r, 0, used_by);
+        uint64_t k0, kn;
+        round_k_range(&x->m, &s, r, &k0, &kn);
+        if (!m->from_global) {
+            for (uint64_t q = st ? st + 1 : 0; q <= st + 1 && q < nsteps; q++) { /* this step's (first), the next */
+                uint64_t qc = ch0 + q / nr, qr = r_first + q % nr, q0, qn;
+                uint64_t qrow0 = s.m0 + qc * m->m1;
+                round_k_range(&x->m, &s, qr, &q0, &qn);
+                emit_stage(x, ss, qrow0, min64(m->m1, s.m0 + s.mc - qrow0), q0, qn, (uint32_t)(q % 2), (uint32_t)q,
+                           buf_bytes);
             }
-            tag++;
-            if (here && m->double_buffer && r + 1 < rounds)
-                emit_writes(x, ss, &s, r + 1, 0, used_by); /* overlaps this round's compute */
-            /* MACs (the copies split the chunk's rows), then the read-outs: a warp issues all
-             * its macros' work before it waits on any of them */
-            uint64_t per_copy = cdiv(rows, m->dup);
-            for (int pass = 0; pass < 2; pass++)
-                for (uint32_t i = 0; i < m->slots; i++) {
-                    uint64_t tile = r * m->slots + i;
-                    if (tile >= T)
-                        break;
-                    uint64_t n0, nn, tk0, tkn;
-                    tile_range(m, &s, tile, &n0, &nn, &tk0, &tkn);
-                    for (uint32_t cp = 0; cp < m->dup; cp++) {
-                        uint64_t rr0 = cp * per_copy;
-                        if (rr0 >= rows)
-                            break;
-                        uint64_t rr = min64(per_copy, rows - rr0);
-                        uint32_t mac = macro_of(&x->ct, m, r, i, cp);
-                        if (pass == 1) {
-                            cs_op rd = op0(CS_OP_CIM_READ, mac % WARPS);
-                            rd.x = mac;
-                            rd.rows = (uint32_t)rr;
-                            rd.row_bytes = (uint32_t)(nn * 4);
-                            emit(ss, &rd);
-                            continue;
-                        }
-                        cs_op o = op0(CS_OP_CIM_MAC, mac % WARPS);
-                        o.x = mac;
-                        o.seq = tile_seq(x, &s, r, used_by);
-                        o.dtype = (uint8_t)x->lay.dtype;
-                        o.rows = (uint32_t)rr;
-                        o.row_bytes = (uint32_t)tkn;
-                        o.stride = (uint32_t)nn;
-                        if (m->from_global) {
-                            o.addr = x->lay.a + ((row0 + rr0) * x->g.k + tk0) * x->eb;
-                            o.tag = (uint32_t)(x->g.k * x->eb);
-                        } else {
-                            o.flags = CS_OPF_FROM_SMEM;
-                            o.local = (uint32_t)(((tag - 1) % 2) * buf_bytes + (rr0 * kn + (tk0 - k0)) * x->eb);
-                            o.tag = (uint32_t)(kn * x->eb);
-                        }
-                        emit(ss, &o);
-                    }
-                }
+            emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)st);
             emit_all_warps(ss, CS_OP_BAR, 0);
-            /* outputs of the column blocks this round completes (or spills) */
-            uint64_t nb0 = (r * m->slots) / s.tk, nb1 = min64(s.tn, cdiv((r + 1) * m->slots, s.tk));
-            for (uint64_t nb = nb0; nb < nb1; nb++) {
-                uint64_t fr, lr;
-                block_rounds(x, &s, nb, &fr, &lr);
-                uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
-                bool split_k = m->grid_k > 1;
-                if (r == lr || (m->order == CS_CIM_WS && m->spill))
-                    emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && m->order == CS_CIM_WS && m->spill),
-                                r != lr,
-                                (uint32_t)(nb % WARPS));
-            }
+        }
+        if (here && m->double_buffer && r + 1 < rounds)
+            emit_writes(x, ss, &s, r + 1, 0, used_by); /* overlaps this round's compute */
+        emit_macs(x, ss, &s, r, used_by, row0, rows, k0, kn, st % 2, buf_bytes);
+        emit_all_warps(ss, CS_OP_BAR, 0);
+        /* outputs of the column blocks this round completes (or spills) */
+        uint64_t nb0 = (r * m->slots) / s.tk, nb1 = min64(s.tn, cdiv((r + 1) * m->slots, s.tk));
+        for (uint64_t nb = nb0; nb < nb1; nb++) {
+            uint64_t fr, lr;
+            block_rounds(x, &s, nb, &fr, &lr);
+            uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
+            bool split_k = m->grid_k > 1;
+            if (r == lr || (ws && m->spill))
+                emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && ws && m->spill), r != lr,
+                            (uint32_t)(nb % WARPS));
         }
     }
     cs_op e = op0(CS_OP_CTA_END, 0);
