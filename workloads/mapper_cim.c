@@ -138,6 +138,10 @@ static uint64_t max_round_k(const cs_cim_mapping *m, const share *s)
 
 /* The slowest controller's time and the GPU's energy for a complete mapping (derived fields
  * filled). Analytical: used only to rank candidates; the simulation measures the result. */
+enum { CS_LINE_BYTES_EST = 128 }; /* an SM's load/store unit issues one 128-byte line per cycle */
+
+static double pos(double bw) { return bw > 0 ? bw : HUGE_VAL; } /* 0 means unlimited */
+
 static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_cim_mapping *m)
 {
     share s;
@@ -154,44 +158,65 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
     m->resident = m->rounds == 1;
     m->chunks = cdiv(s.mc, m->m1);
     uint32_t ctrls = m->grid_n * m->grid_k * m->grid_m;
-    uint64_t tile_bytes = (uint64_t)m->kt * m->nt * eb;
-    /* time of one round on one macro */
+    double tile_bytes = (double)m->kt * m->nt * (double)eb;
     double ops_row = (double)cdiv(m->kt, ct->rp) * (double)cdiv(m->nt, ct->cp);
-    double rows_copy = ct->level == CS_CIM_L2 ? (double)s.mc : (double)s.mc / m->dup;
-    double compute = rows_copy * ops_row * ct->latency_cycles; /* a copy handles its share of rows */
-    if (ct->level == CS_CIM_L2) /* chunks are spread over the copies */
-        compute = (double)cdiv(m->chunks, m->dup) * (double)min64(m->m1, s.mc) * ops_row * ct->latency_cycles;
-    double write = (double)tile_bytes / ct->write_bytes_per_cycle;
-    /* bandwidths a controller can count on: its crossbar port, its share of DRAM and L2 */
-    /* An L2 slice's weights live in its own DRAM channels (the address map ties slices to
-     * channels), so an L2 controller gets its slice's share whatever the grid; SM controllers
-     * share all of DRAM. */
-    double dram_bpc = t->dram_bytes_per_s / t->clock_hz / (ct->level == CS_CIM_L2 ? ct->controllers : ctrls);
-    double l2_bpc = t->l2_bytes_per_cycle / ctrls;
-    double port = ct->level == CS_CIM_L2 ? t->slice_port_bytes_per_cycle : t->sm_port_bytes_per_cycle;
-    if (port <= 0)
-        port = HUGE_VAL; /* ideal crossbar */
-    double fetch = (double)m->slots * m->dup * (double)tile_bytes / (dram_bpc < port ? dram_bpc : port);
-    double stage_bytes = (double)s.mc * (double)max_round_k(m, &s) * (double)eb;
-    double stage = stage_bytes / (l2_bpc < port ? l2_bpc : port);
-    double w_round = write > fetch ? write : fetch;
-    double c_round = compute > stage ? compute : stage;
+    double L = t->mem_latency_cycles, chunks = (double)m->chunks, rounds = (double)m->rounds;
+    double rows = (double)min64(m->m1, s.mc);                /* rows of a step (a chunk) */
+    double kd = (double)max_round_k(m, &s);                   /* the staged K range of a round */
+    double in_tiles = (double)min64(T, m->slots);             /* tiles of a round */
+    double active = in_tiles * m->dup;                        /* macros computing in a round */
+    double cols = (double)min64(s.nc, (uint64_t)m->slots * m->nt); /* columns of a round */
+    double sm_port = pos(t->sm_port_bytes_per_cycle), sl_port = pos(t->slice_port_bytes_per_cycle);
+    double dram_bpc = t->dram_bytes_per_s / t->clock_hz;
+    double write = tile_bytes / ct->write_bytes_per_cycle;    /* a macro's tile, at its write bandwidth */
+    double round_c, fetch;
+    if (ct->level != CS_CIM_L2) {
+        /* a step computes one chunk against the round's tiles, every macro at once, the copies
+         * splitting its rows; the inputs are read once (broadcast) while the next step's are
+         * staged; then the partial sums are read out, each warp its macros' */
+        double compute = ceil(rows / m->dup) * ops_row * ct->latency_cycles;
+        double in_bytes = rows * kd * (double)eb;
+        double host = ct->host_share * active * compute;      /* the macros' bank share */
+        double smem = 2 * in_bytes / pos(t->smem_bytes_per_cycle) + (ct->level == CS_CIM_SMEM ? host : 0);
+        double stage = in_bytes / fmin(fmin(sm_port, CS_LINE_BYTES_EST), t->l2_bytes_per_cycle / ctrls);
+        /* read-outs: read-modify-writes of 4-byte sums, spread over the sub-partitions' ports */
+        double psum_rf = 2 * rows * cols * 4 / 4 / pos(ct->rf_port_bytes_per_cycle);
+        double rf = ct->level == CS_CIM_RF ? host / ct->subs : 0;
+        double step = fmax(fmax(compute, rf), fmax(smem, stage)) + psum_rf;
+        fetch = (double)m->slots * m->dup * tile_bytes /
+                fmin(fmin(sm_port, CS_LINE_BYTES_EST), dram_bpc / ctrls);
+        round_c = chunks * step;
+    } else {
+        /* a slice computes, per round, every chunk of its row group against its tiles (a copy
+         * takes every dup-th chunk); the inputs come in through its crossbar port once per
+         * chunk (broadcast to its macros), the partial sums go back the same way; the SMs send
+         * the items' inputs through their own ports */
+        double compute = ceil(chunks / m->dup) * rows * ops_row * ct->latency_cycles;
+        double in_bytes = chunks * rows * kd * (double)eb, out_bytes = chunks * rows * cols * 4;
+        double host = ct->host_share * active * ceil(chunks / m->dup) * rows * ops_row * ct->latency_cycles;
+        double items = (double)m->grid_m * chunks * m->grid_n;
+        double per_sm = ceil(items / t->sms) * m->grid_k * rows * (2 * kd * (double)eb + cols * 4);
+        round_c = fmax(fmax(compute, host), fmax((in_bytes + out_bytes) / sl_port, per_sm / sm_port));
+        fetch = (double)m->slots * m->dup * tile_bytes / (dram_bpc / ct->controllers);
+    }
+    double w_round = fmax(write, fetch);
     double total;
     if (m->order == CS_CIM_WS || m->rounds == 1)
-        total = (double)m->rounds * (m->double_buffer ? (w_round > c_round ? w_round : c_round) : w_round + c_round) +
+        total = rounds * (m->double_buffer ? fmax(w_round, round_c) : w_round + round_c) +
                 (m->double_buffer ? w_round : 0);
     else /* output-stationary: every chunk rewrites every round's tiles */
-        total = (double)m->chunks * (double)m->rounds *
-                (m->double_buffer ? fmax(w_round, c_round / (double)m->chunks) : w_round + c_round / (double)m->chunks);
+        total = chunks * rounds * (m->double_buffer ? fmax(w_round, round_c / chunks) : w_round + round_c / chunks);
     if (m->resident && g->repeat > 1) /* later repeats skip the writes */
-        total = (total + (double)(g->repeat - 1) * c_round) / (double)g->repeat;
+        total = (total + (double)(g->repeat - 1) * rounds * round_c) / (double)g->repeat;
     /* partial sums spilled to L2 between rounds (weight-stationary, registers too small) */
     uint64_t rounds_per_block = cdiv(s.tk, m->slots) > 1 ? cdiv(s.tk, m->slots) : 1;
     m->spill = m->order == CS_CIM_WS && rounds_per_block > 1 &&
                s.mc * min64(s.nc, (uint64_t)m->slots * m->nt) * 4 > ct->acc_bytes;
     double spill_bytes = m->spill ? (double)s.mc * (double)s.nc * 4.0 * (double)rounds_per_block : 0;
-    total += spill_bytes / (l2_bpc < port ? l2_bpc : port);
-    m->est_cycles = total + 2.0 * t->mem_latency_cycles;
+    total += spill_bytes / fmin(t->l2_bytes_per_cycle / ctrls, ct->level == CS_CIM_L2 ? sl_port : sm_port);
+    /* fill and drain: the first weights and inputs arrive a DRAM round trip after the start,
+     * the last outputs are stored a round trip before the end */
+    m->est_cycles = total + 2.0 * L;
     /* energy: MACs executed, weight writes, weight fetches, input and output movement */
     double macs = (double)g->m * (double)g->n * (double)g->k;
     double exec = macs * ((double)(cdiv(m->kt, ct->rp) * ct->rp) / m->kt) * ((double)(cdiv(m->nt, ct->cp) * ct->cp) / m->nt);
@@ -514,10 +539,18 @@ typedef struct stream_st {
 
 /* One K-slice's part of an L2 work item: slice c's tiles [a, z) of the round, whose inputs
  * span K from ka0 for kspan elements. */
+typedef struct item {
+    uint32_t gm, gn;
+    uint64_t chunk;
+} item;
 typedef struct step {
     uint32_t c;
     share sk;
     uint64_t a, z, ka0, kspan;
+    uint64_t row0, rows;  /* the item's rows */
+    item it;
+    uint32_t warp;
+    bool last;            /* the item's last step: its outputs follow */
 } step;
 enum { L2_STAGES = 8 };
 
@@ -815,11 +848,6 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
  * takes it stages the rows' inputs once per K-slice and sends them once to that slice, whose
  * macros share them (input broadcast, CS_OPF_BCAST): the first MAC request carries the inputs,
  * the others only what the slice does not hold yet. */
-typedef struct item {
-    uint32_t gm, gn;
-    uint64_t chunk;
-} item;
-
 static uint64_t l2_items_per_round(const gen *x)
 {
     return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n;
@@ -866,8 +894,8 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     share s0;
     controller_share(&x->g, m, 0, &s0);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s0) * x->eb;
-    /* staging buffers: a ring deep enough that the copies of the next K-slices' inputs are in
-     * flight while one slice's requests go out (2 to L2_STAGES, as shared memory allows) */
+    /* staging buffers: a ring deep enough that the copies of the next steps' inputs are in
+     * flight while one step's requests go out (2 to L2_STAGES, as shared memory allows) */
     uint64_t nbuf = buf_bytes ? x->ct.stage_bytes / buf_bytes : 2;
     nbuf = nbuf < 2 ? 2 : nbuf > L2_STAGES ? L2_STAGES : nbuf;
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
@@ -876,24 +904,17 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     b.row_bytes = (uint32_t)(nbuf * buf_bytes);
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
-    uint32_t tag = 0;
+    /* the steps of every item of the CTA, in order: one per K-slice with tiles in round r, its
+     * inputs the union of the K ranges of those tiles; one warp per item */
+    size_t nst = 0;
     for (uint64_t j = j0; j < j1; j++) {
         item it;
         l2_item(x, j * x->nsm + sm, &it);
-        /* the first K-slice controller of the item gives the rows and columns */
-        uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k;
+        uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k; /* the first K-slice gives rows, columns */
         share s;
-        if (!controller_share(&x->g, m, c0, &s))
+        if (!controller_share(&x->g, m, c0, &s) || s.m0 + it.chunk * m->m1 >= s.m0 + s.mc)
             continue;
         uint64_t row0 = s.m0 + it.chunk * m->m1;
-        if (row0 >= s.m0 + s.mc)
-            continue;
-        uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
-        /* the item's steps: one per K-slice with tiles in round r, its inputs the union of the
-         * K ranges of those tiles */
-        CS_GROW(x->steps, x->steps_cap, m->grid_k);
-        step *st = x->steps;
-        uint32_t nst = 0;
         for (uint32_t gk = 0; gk < m->grid_k; gk++) {
             uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
             share sk;
@@ -902,56 +923,65 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             uint64_t a = r * m->slots, z = min64(a + m->slots, sk.tn * sk.tk);
             if (a >= z)
                 continue;
-            step *p = &st[nst++];
-            *p = (step){.c = c, .sk = sk, .a = a, .z = z};
+            CS_GROW(x->steps, x->steps_cap, nst + 1);
+            step *p = &x->steps[nst++];
+            *p = (step){.c = c, .sk = sk, .a = a, .z = z, .row0 = row0, .rows = min64(m->m1, s.m0 + s.mc - row0),
+                        .it = it, .warp = (uint32_t)((j - j0) % WARPS), .last = gk + 1 == m->grid_k};
             round_k_range(m, &sk, r, &p->ka0, &p->kspan);
         }
-        if (!nst)
-            continue;
-        /* software-pipelined: the copy of step i + nbuf - 1 is issued before waiting on step i */
-        for (uint32_t i = 0; i < nst && i + 1 < nbuf; i++)
-            emit_stage(x, ss, row0, rows, st[i].ka0, st[i].kspan, (uint32_t)((tag + i) % nbuf), tag + i, buf_bytes);
-        uint32_t copy = (uint32_t)(it.chunk % m->dup);
-        /* one warp sends all of the item's requests and stores its outputs: a store waits for
-         * its own warp's CiM requests, and a warp's requests to a slice share their inputs */
-        uint32_t wp = (uint32_t)((j - j0) % WARPS);
-        for (uint32_t i = 0; i < nst; i++) {
-            const step *p = &st[i];
-            if (i + nbuf - 1 < nst) {
-                const step *q = &st[i + nbuf - 1];
-                emit_stage(x, ss, row0, rows, q->ka0, q->kspan, (uint32_t)((tag + i + nbuf - 1) % nbuf),
-                           (uint32_t)(tag + i + nbuf - 1), buf_bytes);
-            }
-            emit_all_warps(ss, CS_OP_CP_WAIT, tag + i);
-            emit_all_warps(ss, CS_OP_BAR, 0);
-            for (uint64_t t = p->a; t < p->z; t++) {
-                uint64_t tn_0, tn_n, tk0, tkn;
-                tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
-                uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
-                cs_op o = op0(CS_OP_CIM_MAC, wp);
-                o.x = p->c * x->ct.macros + mac;
-                o.dtype = (uint8_t)x->lay.dtype;
-                o.flags = CS_OPF_FROM_SMEM | (t > p->a ? CS_OPF_BCAST : 0);
-                o.rows = (uint32_t)rows;
-                o.row_bytes = (uint32_t)tkn;
-                o.stride = (uint32_t)tn_n;
-                o.local = (uint32_t)(((tag + i) % nbuf) * buf_bytes + (tk0 - p->ka0) * x->eb);
-                o.tag = (uint32_t)(p->kspan * x->eb); /* staging pitch */
-                o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
-                emit(ss, &o);
-            }
-            emit_all_warps(ss, CS_OP_BAR, 0); /* the buffer is free for the copy nbuf - 1 steps on */
+        if (nst && x->steps[nst - 1].it.chunk == it.chunk && x->steps[nst - 1].it.gn == it.gn &&
+            x->steps[nst - 1].it.gm == it.gm)
+            x->steps[nst - 1].last = true; /* the item's last step (edge slices may have none) */
+    }
+    /* software-pipelined over the steps: the copy of step i + nbuf - 1 is issued before
+     * waiting on step i; a step's buffer is rewritten nbuf steps on, after the barrier of a
+     * later step, when its requests have read it */
+    const step *st = x->steps;
+    for (size_t i = 0; i < nst && i + 1 < nbuf; i++)
+        emit_stage(x, ss, st[i].row0, st[i].rows, st[i].ka0, st[i].kspan, (uint32_t)(i % nbuf), (uint32_t)i, buf_bytes);
+    for (size_t i = 0; i < nst; i++) {
+        const step *p = &st[i];
+        if (i + nbuf - 1 < nst) {
+            const step *q = &st[i + nbuf - 1];
+            emit_stage(x, ss, q->row0, q->rows, q->ka0, q->kspan, (uint32_t)((i + nbuf - 1) % nbuf),
+                       (uint32_t)(i + nbuf - 1), buf_bytes);
         }
-        tag += nst;
-        /* outputs of the column blocks whose last round this is (or that spill) */
+        emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)i);
+        emit_all_warps(ss, CS_OP_BAR, 0);
+        uint32_t copy = (uint32_t)(p->it.chunk % m->dup);
+        for (uint64_t t = p->a; t < p->z; t++) {
+            uint64_t tn_0, tn_n, tk0, tkn;
+            tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
+            uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
+            cs_op o = op0(CS_OP_CIM_MAC, p->warp);
+            o.x = p->c * x->ct.macros + mac;
+            o.dtype = (uint8_t)x->lay.dtype;
+            o.flags = CS_OPF_FROM_SMEM | (t > p->a ? CS_OPF_BCAST : 0);
+            o.rows = (uint32_t)p->rows;
+            o.row_bytes = (uint32_t)tkn;
+            o.stride = (uint32_t)tn_n;
+            o.local = (uint32_t)((i % nbuf) * buf_bytes + (tk0 - p->ka0) * x->eb);
+            o.tag = (uint32_t)(p->kspan * x->eb); /* staging pitch */
+            o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
+            emit(ss, &o);
+        }
+    }
+    /* the outputs, each item's by its warp (a store waits for that warp's requests), at the
+     * end so that no warp waits on its partial sums while the others stage and send */
+    for (size_t i = 0; i < nst; i++) {
+        const step *p = &st[i];
+        if (!p->last)
+            continue;
+        share s;
+        controller_share(&x->g, m, p->it.gn + p->it.gm * m->grid_n * m->grid_k, &s);
         for (uint64_t nb = 0; nb < s.tn; nb++) {
             uint64_t fr, lr;
-            if (!l2_block_rounds(x, it.gn, it.gm, nb, &fr, &lr) || r < fr || r > lr)
+            if (!l2_block_rounds(x, p->it.gn, p->it.gm, nb, &fr, &lr) || r < fr || r > lr)
                 continue;
             uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
             bool red = m->grid_k > 1 || (fr != lr && m->spill);
             if (r == lr || (fr != lr && m->spill))
-                emit_output(x, ss, row0, rows, n0, nn, red, r != lr, wp);
+                emit_output(x, ss, p->row0, p->rows, n0, nn, red, r != lr, p->warp);
         }
     }
     cs_op e = op0(CS_OP_CTA_END, 0);
