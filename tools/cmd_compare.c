@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "usage: cimsim compare [-a ARCH] [-w WORKLOAD] [--levels rf,smem,l2] [--primitives LIST]\n"
-    "                      [--macros M] [--mapping auto|www] [--goal G] [-o DIR]\n"
+    "                      [--macros M] [--mapping auto|www] [--compat www] [--goal G] [-o DIR]\n"
     "\n"
     "Simulates the workload on the tensor cores (the baseline) and on every primitive x level\n"
     "placement, and prints cycles, speedup, energy, energy ratio, TOPS/W, TOPS/mm^2 and the\n"
@@ -72,7 +72,8 @@ static void print_table(FILE *f, const cs_result *base, cs_result **v, size_t nv
             snprintf(name, sizeof name, "%s@%s", r->cim->primitive, r->cim->level);
             snprintf(macros, sizeof macros, "%llu", (unsigned long long)r->cim->macros);
         } else {
-            snprintf(name, sizeof name, "baseline (tensor cores)");
+            bool pe = r->ngemms && strcmp(r->gemms[0].mapping_kind, "pe_array") == 0;
+            snprintf(name, sizeof name, "baseline (%s)", pe ? "PE array" : "tensor cores");
             snprintf(macros, sizeof macros, "-");
         }
         char top[48];

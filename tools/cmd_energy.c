@@ -158,6 +158,8 @@ static int cmd_show(int argc, char **argv)
         }
         if (!header && strcmp(cls, "cim") == 0)
             printf("\ncim\n  (added by the simulator from the CiM primitive's file)\n");
+        else if (!header && cs_energy_vocab_optional(cls))
+            printf("\n%s\n  (not in this table: only compat.baseline = pe_array counts it)\n", cls);
     }
     cs_energy_table_destroy(t);
     return 0;
@@ -263,7 +265,7 @@ static cs_status complete(const cs_energy_table *t, const char *map, cs_err *err
     cs_buf_init(&miss);
     for (size_t c = 0; cs_energy_vocab_class(c); c++) {
         const char *cls = cs_energy_vocab_class(c);
-        if (strcmp(cls, "cim") == 0)
+        if (cs_energy_vocab_optional(cls))
             continue;
         double pj;
         for (const char *const *a = cs_energy_vocab_actions(cls); *a; a++)

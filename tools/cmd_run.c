@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: cimsim run [-a ARCH] [-w WORKLOAD] [options] [-o RESULT.json]\n"
     "\n"
-    "       cimsim run --cim PRIM@LEVEL [--macros M] [--mapping auto|www] [--goal G] ...\n"
+    "       cimsim run --cim PRIM@LEVEL [--macros M] [--mapping auto|www|timeloop:F] [--compat www] ...\n"
     "\n"
     "Simulates each GEMM of the workload cycle by cycle on the architecture, on the tensor\n"
     "cores (baseline) or on CiM macros of PRIM (analog6T, analog8T, digital6T, digital8T or a\n"

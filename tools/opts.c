@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "timeloop.h"
 
 void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv)
 {
@@ -129,12 +130,31 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         o->macros = arg;
         return 1;
     case CS_OPT_MAPPING:
+        o->mapping_given = true;
+        o->cim_req.spec = NULL;
         if (strcmp(arg, "auto") == 0)
             o->cim_req.mode = CS_CIM_MAP_AUTO;
         else if (strcmp(arg, "www") == 0)
             o->cim_req.mode = CS_CIM_MAP_WWW;
-        else
-            return bad(o, "--mapping: must be auto or www (got \"%s\")", arg);
+        else if (strncmp(arg, "timeloop:", 9) == 0 && arg[9]) {
+            cs_err err;
+            cs_err_init(&err);
+            if (cs_timeloop_read(arg + 9, &o->nest_spec, &err) != CS_OK) {
+                if (o->collect)
+                    return bad(o, "%s", err.msg[0]);
+                return cs_cli_report(&err);
+            }
+            o->cim_req.mode = CS_CIM_MAP_TIMELOOP;
+            o->cim_req.spec = &o->nest_spec;
+        } else
+            return bad(o, "--mapping: must be auto, www or timeloop:MAP.yaml (got \"%s\")", arg);
+        return 1;
+    case CS_OPT_COMPAT:
+        if (!cs_compat_profile(arg))
+            return bad(o, "--compat: must be www (got \"%s\")", arg);
+        o->compat = arg;
+        if (!o->mapping_given) /* the auto mapper's dataflow is cimsim's own: the study's algorithm */
+            o->cim_req.mode = CS_CIM_MAP_WWW;
         return 1;
     case CS_OPT_GOAL:
         if (strcmp(arg, "cycles") == 0)
@@ -179,7 +199,14 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
 
 cs_status cs_opts_load_arch(const cs_opts *o, cs_arch_doc **out, cs_err *err)
 {
-    return cs_arch_load(o->arch, o->sets, o->nsets, out, err);
+    /* a --compat profile first, so that --set can switch one of its conventions back */
+    const char *sets[2 * CS_OPTS_MAX_SETS];
+    int n = 0;
+    for (const char *const *p = o->compat ? cs_compat_profile(o->compat) : NULL; p && *p; p++)
+        sets[n++] = *p;
+    for (int i = 0; i < o->nsets; i++)
+        sets[n++] = o->sets[i];
+    return cs_arch_load(o->arch, sets, n, out, err);
 }
 
 cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload **out, cs_err *err)

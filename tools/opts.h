@@ -32,6 +32,9 @@ typedef struct cs_opts {
     const char *cim;            /* --cim PRIM@LEVEL */
     const char *macros;         /* --macros N|iso-area|iso-capacity */
     cs_cim_request cim_req;     /* --mapping, --goal, --dup, --order, --double-buffer */
+    const char *compat;         /* --compat NAME (a profile of compat.* settings), or NULL */
+    bool mapping_given;         /* --mapping was given (--compat www otherwise implies www) */
+    cs_nest_spec nest_spec;     /* --mapping timeloop:FILE, read (cim_req.spec points here) */
     char command[1024];         /* the whole command line, for provenance */
     bool collect;               /* cs_opts_handle keeps a bad value's message in error
                                    instead of printing it */
@@ -42,7 +45,7 @@ typedef struct cs_opts {
 enum {
     CS_OPT_SET = 256, CS_OPT_DTYPE, CS_OPT_ENERGY, CS_OPT_TILE, CS_OPT_STAGES, CS_OPT_SPLITK,
     CS_OPT_HELP, CS_OPT_CIM, CS_OPT_MACROS, CS_OPT_MAPPING, CS_OPT_GOAL, CS_OPT_DUP, CS_OPT_ORDER,
-    CS_OPT_DB, CS_OPT_CANDIDATES, CS_OPT_FIRST_LOCAL = 300
+    CS_OPT_DB, CS_OPT_CANDIDATES, CS_OPT_COMPAT, CS_OPT_FIRST_LOCAL = 300
 };
 #define CS_OPTS_LONG                                                                          \
     {"arch", required_argument, 0, 'a'}, {"workload", required_argument, 0, 'w'},             \
@@ -54,7 +57,8 @@ enum {
     {"macros", required_argument, 0, CS_OPT_MACROS}, {"mapping", required_argument, 0, CS_OPT_MAPPING}, \
     {"goal", required_argument, 0, CS_OPT_GOAL}, {"dup", required_argument, 0, CS_OPT_DUP},     \
     {"order", required_argument, 0, CS_OPT_ORDER},                                            \
-    {"double-buffer", required_argument, 0, CS_OPT_DB}, {"candidates", required_argument, 0, CS_OPT_CANDIDATES}
+    {"double-buffer", required_argument, 0, CS_OPT_DB}, {"candidates", required_argument, 0, CS_OPT_CANDIDATES}, \
+    {"compat", required_argument, 0, CS_OPT_COMPAT}
 /* --cim for the commands that run one placement */
 #define CS_OPTS_LONG_CIM {"cim", required_argument, 0, CS_OPT_CIM}
 #define CS_OPTS_SHORT ":a:w:j:o:qh" /* ":" first: a missing value is told apart */
@@ -69,13 +73,18 @@ enum {
     "      --tile MxNxK       force the tensor-core CTA tile (K in elements)\n"               \
     "      --stages N         force the copy pipeline depth\n"                                \
     "      --split-k S        force the number of K slices\n"                                 \
+    "      --compat www       the WWW study's conventions (8-bit partial sums, no crossbar energy,\n" \
+    "                         no leakage, DRAM per byte, the PE-array baseline...; each one a\n" \
+    "                         compat.* key, --set compat.KEY=VALUE switches it back)\n"        \
     "  -q, --quiet            no progress line on stderr\n"
 
 #define CS_OPTS_HELP_CIM                                                                      \
     "      --macros M         CiM macros per instance of the level (per sub-partition register\n" \
     "                         file, per SM shared memory, per L2 slice): a count, iso-area\n" \
     "                         (default: the area of cim.replace_LEVEL bytes) or iso-capacity\n" \
-    "      --mapping MODE     auto (default: bounded search) or www (the WWW study's algorithm)\n" \
+    "      --mapping MODE     auto (default: bounded search), www (the WWW study's algorithm,\n" \
+    "                         its whole loop nest) or timeloop:MAP.yaml (a Timeloop mapping;\n" \
+    "                         the baseline's needs compat.baseline=pe_array)\n"                  \
     "      --goal G           what auto optimises: cycles (default), energy or edp\n"        \
     "      --dup N            copies of each weight tile (over SMs and macros; 1: no\n"      \
     "                         duplication; default: searched)\n" \

@@ -22,6 +22,7 @@ static const struct {
     {"macros", CS_OPT_MACROS, false, true}, {"mapping", CS_OPT_MAPPING, false, true},
     {"goal", CS_OPT_GOAL, false, true},    {"dup", CS_OPT_DUP, false, true},
     {"order", CS_OPT_ORDER, false, true},  {"double-buffer", CS_OPT_DB, false, true},
+    {"compat", CS_OPT_COMPAT, false, false},
 };
 enum { NRUN_OPTS = sizeof run_opts / sizeof run_opts[0] };
 

@@ -114,6 +114,28 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
             put(&k, "cim.goal", "%d", o->cim_req.goal);
         }
         cs_energy_table_destroy(cet);
+    } else if (in.ad->arch.compat.baseline == CS_COMPAT_PE_ARRAY) { /* the study's PE array */
+        const cs_arch *a = &in.ad->arch;
+        cs_target t = cs_arch_target(a);
+        cs_nest_hw hw;
+        cs_nest_plan pe;
+        st = cs_compat_pe_plan(&a->compat, &t, (uint32_t)a->tc.mma_n, (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(dtype)),
+                               g, dtype, o->cim_req.spec, &hw, &pe, &err);
+        if (st == CS_OK) {
+            st = cs_nest_opsrc_create(&t, &hw, &pe, g, &lay, 0, &src, &err);
+            char sum[200];
+            cs_nest_plan_str(&pe, o->cim_req.spec ? "timeloop" : "pe", sum, sizeof sum);
+            cs_buf mj;
+            cs_buf_init(&mj);
+            cs_json pj;
+            cs_json_init(&pj, &mj, 0);
+            cs_nest_plan_json(&pe, &pj);
+            put(&k, "mapping.kind", "pe_array");
+            put(&k, "mapping.summary", "%s", sum);
+            put(&k, "mapping.ctas", "0");
+            put(&k, "mapping.details", "%s", mj.data);
+            cs_buf_free(&mj);
+        }
     } else {
         cs_tc_tiling tl;
         st = cs_run_tiling(&in.ad->arch, g, dtype, &o->tc, &tl, &err);
@@ -213,7 +235,7 @@ int cs_trace_replay_cmd(cs_opts *o, const char *path)
     char kind_buf[32];
     snprintf(kind_buf, sizeof kind_buf, "%s", kind); /* the metadata goes with the reader */
     number(get(m, "mapping.macros_used"), &used);
-    char summary[200], details[1100], cim_spec[600] = "", cim_macros[64] = "";
+    char summary[200], details[4200], cim_spec[600] = "", cim_macros[64] = "";
     snprintf(summary, sizeof summary, "%s", get(m, "mapping.summary") ? get(m, "mapping.summary") : "");
     snprintf(details, sizeof details, "%s", get(m, "mapping.details") ? get(m, "mapping.details") : "");
     if (get(m, "cim.spec")) {

@@ -30,7 +30,8 @@
 
 enum {
     CS_TRACE_VERSION = 2,                  /* the format version this code writes */
-    CS_TRACE_VERSION_MIN = 1,              /* the oldest version it reads (1: no spill flag on RED) */
+    CS_TRACE_VERSION_MIN = 1,              /* the oldest version it reads (1: no spill or bcast flags,
+                                              no flags on stg and mma) */
     CS_TRACE_DEFAULT_CHUNK_RECORDS = 4096, /* records per chunk unless the writer is told */
     CS_TRACE_MAX_CHUNK_RECORDS = 65536,
     CS_TRACE_MAX_STREAMS = 65536,

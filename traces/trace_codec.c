@@ -14,7 +14,7 @@ const uint8_t cs__trace_index_tag[4] = {'C', 'S', 'I', 'X'};
 _Static_assert(sizeof(cs_op) == CS_TRACE_RAW_RECORD_BYTES, "ratios are against 40-byte records");
 _Static_assert(CS_OP_KIND_COUNT == 14, "a new op kind changes the trace format: bump its version");
 _Static_assert(CS_DTYPE_COUNT == 2, "a new dtype changes the trace format: bump its version");
-_Static_assert(CS_OPF_ALL == 0x3f, "a new op flag changes the trace format: bump its version");
+_Static_assert(CS_OPF_ALL == 0x7f, "a new op flag changes the trace format: bump its version");
 _Static_assert(CS__TRACE_ENTRY_BYTES == 8 + 6 * 4, "index entry layout");
 _Static_assert(CS__TRACE_TAIL_BYTES == 4 * 8 + 4 * 4 + 8, "footer tail layout");
 _Static_assert(CS__TRACE_HEADER_FIXED_BYTES == 8 + 4 * 4, "header fixed fields");
@@ -108,15 +108,17 @@ static const struct {
     [CS_OP_LDS] = {B(WARP) | B(LOCAL) | BLOCK | B(FLAGS), CS_OPF_SWIZZLE},
     [CS_OP_STS] = {B(WARP) | B(LOCAL) | BLOCK | B(FLAGS), CS_OPF_SWIZZLE},
     [CS_OP_LDG] = {B(WARP) | B(ADDR) | BLOCK, 0},
-    [CS_OP_STG] = {B(WARP) | B(ADDR) | BLOCK, 0},
-    [CS_OP_RED] = {B(WARP) | B(ADDR) | BLOCK | B(FLAGS), CS_OPF_SPILL},
-    [CS_OP_MMA] = {B(WARP) | BLOCK | B(DTYPE), 0},
+    [CS_OP_STG] = {B(WARP) | B(ADDR) | BLOCK | B(LOCAL) | B(TAG) | B(X) | B(FLAGS), CS_OPF_FROM_SMEM | CS_OPF_FROM_CIM},
+    [CS_OP_RED] = {B(WARP) | B(ADDR) | BLOCK | B(LOCAL) | B(TAG) | B(X) | B(FLAGS),
+                   CS_OPF_SPILL | CS_OPF_FROM_SMEM | CS_OPF_FROM_CIM},
+    [CS_OP_MMA] = {B(WARP) | BLOCK | B(DTYPE) | B(ADDR) | B(LOCAL) | B(TAG) | B(X) | B(FLAGS),
+                   CS_OPF_FROM_SMEM | CS_OPF_ACCUM | CS_OPF_BCAST},
     [CS_OP_CIM_WRITE] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(SEQ) | B(FLAGS),
                          CS_OPF_FROM_SMEM | CS_OPF_ACCUM},
     [CS_OP_CIM_MAC] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | BLOCK | B(TAG) | B(DTYPE) | B(SEQ) | B(FLAGS),
                        CS_OPF_FROM_SMEM | CS_OPF_ACCUM | CS_OPF_BCAST},
     [CS_OP_CIM_READ] = {B(WARP) | B(X) | B(ADDR) | B(LOCAL) | B(ROWS) | B(ROW_BYTES) | B(FLAGS),
-                        CS_OPF_TO_SMEM},
+                        CS_OPF_TO_SMEM | CS_OPF_ACCUM | CS_OPF_BCAST},
 };
 #undef BLOCK
 #undef B
@@ -133,7 +135,8 @@ uint16_t cs__trace_kind_flags(int kind)
 
 const char *cs__trace_flag_name(unsigned bit)
 {
-    static const char *const names[] = {"swizzle", "from_smem", "to_smem", "accum", "spill", "bcast"};
+    static const char *const names[CS_OPF_BITS] = {"swizzle", "from_smem", "to_smem", "accum", "spill", "bcast",
+                                                   "from_cim"};
     return bit < CS_OPF_BITS ? names[bit] : "?";
 }
 

@@ -720,7 +720,7 @@ static void op_line(importer *im, char *p)
                         ok = true;
                     }
                 if (!ok) {
-                    line_error(im, "unknown flag '%.40s' (swizzle, from_smem, to_smem, accum, spill, bcast)",
+                    line_error(im, "unknown flag '%.40s' (swizzle, from_smem, to_smem, accum, spill, bcast, from_cim)",
                                name);
                     return;
                 }

@@ -19,7 +19,9 @@
  *  - residency: a mapping with one round writes its weights once for all repeats.
  *
  * Modes: `www` (the WWW study's priority algorithm, mapper_www.h, applied to each controller's
- * share), `auto` (a bounded, deterministic search over the grid, duplication, order and double
+ * share; at rf and smem level its whole loop nest runs on the loop-nest executor,
+ * mapper_loopnest.h), `timeloop` (a Timeloop map.yaml, loopnest.h, on the same executor),
+ * `auto` (a bounded, deterministic search over the grid, duplication, order and double
  * buffering, ranked by an analytical estimate for the goal: cycles, energy or EDP; the
  * simulation then measures the chosen mapping), or forced fields.
  *
@@ -35,6 +37,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "mapper_loopnest.h"
 #include "mapper_tc.h"
 #include "mapper_www.h"
 #include "opsrc.h"
@@ -42,7 +45,7 @@
 #include "workload.h"
 
 typedef enum { CS_CIM_RF = 0, CS_CIM_SMEM = 1, CS_CIM_L2 = 2, CS_CIM_LEVELS } cs_cim_level;
-typedef enum { CS_CIM_MAP_AUTO = 0, CS_CIM_MAP_WWW = 1 } cs_cim_mode;
+typedef enum { CS_CIM_MAP_AUTO = 0, CS_CIM_MAP_WWW = 1, CS_CIM_MAP_TIMELOOP = 2 } cs_cim_mode;
 typedef enum { CS_CIM_GOAL_CYCLES = 0, CS_CIM_GOAL_ENERGY = 1, CS_CIM_GOAL_EDP = 2 } cs_cim_goal;
 typedef enum { CS_CIM_WS = 0, CS_CIM_OS = 1 } cs_cim_order;
 
@@ -64,7 +67,11 @@ typedef struct cs_cim_target {
     uint64_t acc_bytes;           /* register-file bytes per controller for partial sums */
     double mac_pj, write_pj;      /* per MAC, per weight write of ch bytes (scaled) */
     double static_pj_per_cycle;   /* energy that accrues with time (leakage, static power), whole GPU */
+    double host_share;            /* fraction of its host port a busy macro reserves (model.md 10.3) */
+    double rf_port_bytes_per_cycle; /* a sub-partition's register-file port (0: unlimited) */
     double dram_pj_per_byte, onchip_pj_per_byte;
+    uint32_t psum_bytes;          /* a partial sum (compat.psum_bits; 4 by default) */
+    bool adder_tree;              /* compat.adder_tree */
 } cs_cim_target;
 
 typedef struct cs_cim_request {
@@ -74,6 +81,7 @@ typedef struct cs_cim_request {
     int order;                    /* -1: search */
     int double_buffer;            /* -1: search, 0 off, 1 on */
     uint32_t candidates;          /* auto: mappings the runner simulates per goal (0: CS_CIM_CANDIDATES) */
+    const cs_nest_spec *spec;     /* CS_CIM_MAP_TIMELOOP (and the PE-array baseline): the map read */
 } cs_cim_request;
 
 /* The default of --candidates: the best two by estimated cycles (and, for the energy and EDP
@@ -100,6 +108,8 @@ typedef struct cs_cim_mapping {
     double est_cycles, est_energy_pj;
     bool has_www;
     cs_www_mapping www;
+    bool nest_exec;               /* www (rf, smem) and timeloop: run by the loop-nest executor */
+    cs_nest_plan plan;
 } cs_cim_mapping;
 
 void cs_cim_request_init(cs_cim_request *r);

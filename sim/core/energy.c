@@ -42,8 +42,24 @@ static const vocab_class vocab[] = {
     {"tensor_core", {"mac_int8", "mac_fp16", NULL}, {CS_EB_TENSOR_CORE, CS_EB_TENSOR_CORE},
      CS_EL_COMPUTE},
     {"cim", {"mac", "write", NULL}, {CS_EB_CIM_MAC, CS_EB_CIM_WRITE}, CS_EL_CIM},
+    {"opreg", {"read", "write", NULL}, {CS_EB_TENSOR_CORE, CS_EB_TENSOR_CORE}, CS_EL_COMPUTE},
 };
-enum { NCLASSES = sizeof vocab / sizeof vocab[0], CIM_CLASS = NCLASSES - 1 };
+/* cim and opreg are optional in a table: the simulator adds cim from the primitive's file, and
+ * only the PE-array compute block (compat.baseline) counts opreg actions. */
+enum { NCLASSES = sizeof vocab / sizeof vocab[0], CIM_CLASS = 6, OPREG_CLASS = 7 };
+
+static bool optional_class(int c)
+{
+    return c == CIM_CLASS || c == OPREG_CLASS;
+}
+
+bool cs_energy_vocab_optional(const char *cls)
+{
+    for (int i = 0; i < (int)NCLASSES; i++)
+        if (strcmp(vocab[i].name, cls) == 0)
+            return optional_class(i);
+    return false;
+}
 
 static int class_index(const char *cls)
 {
@@ -512,7 +528,7 @@ static void check_class(int c, const void *params, cs_cfg_check *chk)
             cs_cfg_fail(chk, key, "unknown action of class %s (its actions: %s)", vocab[c].name,
                         list);
         }
-    if (c == CIM_CLASS && p->actions.n == 0)
+    if (optional_class(c) && p->actions.n == 0)
         return;
     for (int a = 0; vocab[c].actions[a]; a++) {
         bool found = false;
@@ -524,7 +540,7 @@ static void check_class(int c, const void *params, cs_cfg_check *chk)
             cs_cfg_fail(chk, key, "missing action (class %s needs %s)", vocab[c].name, list);
         }
     }
-    if (c == CIM_CLASS) /* optional keys: a source is required only with a figure */
+    if (optional_class(c)) /* optional keys: a source is required only with a figure */
         return;
     if (!p->leak_source[0])
         cs_cfg_fail(chk, "leakage_source", "must name where the figure comes from");
@@ -544,8 +560,9 @@ CLASS_CHECK(3)
 CLASS_CHECK(4)
 CLASS_CHECK(5)
 CLASS_CHECK(6)
+CLASS_CHECK(7)
 #undef CLASS_CHECK
-_Static_assert(NCLASSES == 7, "one check function per class");
+_Static_assert(NCLASSES == 8, "one check function per class");
 
 #define CLASS_KEYS(req, leak_def, area_def, src_def) \
     {{.name = "actions", .type = CS_CFG_MAP, .offset = offsetof(class_p, actions), .min = 1, \
@@ -570,7 +587,7 @@ static const cs_cfg_key cim_keys[] = CLASS_KEYS(false, "0mW", "0mm2", "");
 static const cs_cfg_schema class_schemas[NCLASSES] = {
     CLASS_SCHEMA(0, class_keys), CLASS_SCHEMA(1, class_keys), CLASS_SCHEMA(2, class_keys),
     CLASS_SCHEMA(3, class_keys), CLASS_SCHEMA(4, class_keys), CLASS_SCHEMA(5, class_keys),
-    CLASS_SCHEMA(6, cim_keys),
+    CLASS_SCHEMA(6, cim_keys), CLASS_SCHEMA(7, cim_keys),
 };
 
 #define CLASS_KEY(i, req, hlp) \
@@ -593,6 +610,7 @@ static const cs_cfg_key table_keys[] = {
     CLASS_KEY(4, true, "Register file: per 4-byte word; instance = one sub-partition's file."),
     CLASS_KEY(5, true, "Tensor core: per MAC; instance = one sub-partition's tensor core."),
     CLASS_KEY(6, false, "CiM (optional: the simulator adds it from the primitive's file)."),
+    CLASS_KEY(7, false, "PE-array operand registers: per byte (optional: needed only by compat.baseline = pe_array)."),
 };
 
 static const cs_cfg_schema table_schema =
@@ -710,7 +728,7 @@ cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_ta
                         e->pj = ap->energy_pj;
                         e->source = cs_strdup(ap->source);
                     }
-            bool has_instance = c != CIM_CLASS || cp->leak_mw != 0 || cp->area_mm2 != 0 ||
+            bool has_instance = !optional_class(c) || cp->leak_mw != 0 || cp->area_mm2 != 0 ||
                                 cp->leak_source[0] || cp->area_source[0];
             if (has_instance)
                 set_instance2(t, vocab[c].name, cp->leak_mw, cp->leak_source, cp->area_mm2,

@@ -15,6 +15,7 @@
  *   rf: read, write (one 4-byte register word)
  *   tensor_core: mac_int8, mac_fp16 (one MAC executed)
  *   cim: mac (one MAC), write (one weight write of the primitive's ch bytes)
+ *   opreg: read, write (one byte of a PE-array operand register; compat.baseline = pe_array)
  * Instance classes (leakage, area): dram (channel), l2 (slice), noc, smem (SM), rf and
  * tensor_core (sub-partition), cim (macro).
  *
@@ -64,6 +65,8 @@ void cs_energy_table_set_description(cs_energy_table *t, const char *text);
  * for a class outside the vocabulary. */
 const char *cs_energy_vocab_class(size_t i);
 const char *const *cs_energy_vocab_actions(const char *cls);
+/* Classes a table may leave out (cim, opreg). */
+bool cs_energy_vocab_optional(const char *cls);
 
 /* Energy of one action in pJ; CS_NOT_FOUND if the table has no such entry. */
 cs_status cs_energy_lookup(const cs_energy_table *t, const char *cls, const char *action,

@@ -74,10 +74,12 @@ enum {
     CS_OPF_TO_SMEM = 1u << 2,   /* CiM read-out: destination is shared memory */
     CS_OPF_ACCUM = 1u << 3,     /* CiM MAC: accumulate into existing partial sums */
     CS_OPF_SPILL = 1u << 4,     /* RED: partial sums spilled between rounds (attribution: spill) */
-    CS_OPF_BCAST = 1u << 5,     /* CIM_MAC: inputs broadcast by another op's read (L2 CiM: the slice
-                                   holds what this warp's previous MACs to it sent) */
-    CS_OPF_ALL = 0x3f,
-    CS_OPF_BITS = 6
+    CS_OPF_BCAST = 1u << 5,     /* CIM_MAC, MMA: inputs broadcast by another op's read (L2 CiM: the
+                                   slice holds what this warp's previous MACs to it sent); CIM_READ:
+                                   summed into the next read-out by the bank's adder tree */
+    CS_OPF_FROM_CIM = 1u << 6,  /* STG, RED: data from the CiM macro x's output buffer */
+    CS_OPF_ALL = 0x7f,
+    CS_OPF_BITS = 7
 };
 
 typedef struct cs_op {

@@ -213,7 +213,7 @@ cs_ps cs_cim_compute(cs_cim_group *g, uint32_t mi, uint64_t rows, uint64_t k, ui
         g->m[mi].computed = true;
         g->c.macros_computed++;
     }
-    g->c.mac += ops * (uint64_t)(g->prim.rp * g->prim.cp);
+    g->c.mac += g->p.mac_used_only ? rows * k * n : ops * (uint64_t)(g->prim.rp * g->prim.cp);
     g->c.macs_useful += rows * k * n;
     if (macs)
         *macs = rows * k * n;

@@ -13,8 +13,8 @@
  * to write or compute and learns when that finishes. While a macro writes or computes it holds
  * its share of the host's banks: the host's own traffic waits (cs_cim_host_fn reserves the
  * host pipeline for that share of the time), and the macro waits for the host's earlier
- * traffic. Counted actions (class "cim"): mac (one MAC executed, full array width per op),
- * write (one weight write of ch bytes).
+ * traffic. Counted actions (class "cim"): mac (one MAC executed, full array width per op, or
+ * only the MACs used with mac_used_only), write (one weight write of ch bytes).
  */
 #ifndef CS_CIM_H
 #define CS_CIM_H
@@ -73,6 +73,7 @@ typedef struct cs_cim_group_params {
     double bank_share;        /* fraction of the host's bank bandwidth a busy macro takes */
     cs_cim_host_fn host;      /* may be NULL: no host contention (ideal) */
     void *host_ctx;
+    bool mac_used_only;       /* count the mac action per MAC used, not per MAC of the array */
 } cs_cim_group_params;
 
 cs_cim_group *cs_cim_group_create(const char *name, const cs_cim_group_params *p, cs_stats *stats);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "alloc.h"
 #include "check.h"
 #include "opcheck.h"
@@ -99,6 +100,7 @@ typedef struct warp {
     /* L2 CiM input broadcast: the slice this warp last sent inputs to, the rows and pitch of
      * the staged block, and the byte range of each row it holds (CS_OPF_BCAST) */
     uint32_t bc_slice, bc_rows, bc_pitch, bc_lo, bc_hi;
+    cs_ps bcast_smem_t; /* local CiM: when the inputs of the warp's last leader MAC were read */
 } warp;
 
 typedef struct cta {
@@ -183,6 +185,22 @@ struct cs_sm {
     void *on_done_ctx;
     cs_ps cta_done[CS_SM_CTA_TIMES];
     cs_sm_counts c;
+    /* conventions (cs_sm_set_conventions) and the per-dataspace accounting (access.h) */
+    cs_access acc;
+    bool drain_reads;         /* count the read of an output tile leaving a level */
+    bool pe_array;            /* MMAs from shared memory run on the PE array */
+    uint32_t acc_bytes;       /* PE array: bytes of an accumulator */
+    uint64_t opreg_read, opreg_write; /* actions: PE operand-register bytes */
+    /* broadcast inputs (CS_OPF_BCAST on a local MAC or a PE-array MMA): when the last source's
+     * shared-memory read ends; the last global-input MAC's job while its lines are in flight
+     * (-1 once landed, at bcast_in_t) and the MACs waiting for them */
+    cs_ps bcast_smem_t, bcast_in_t;
+    int32_t bcast_job;
+    struct follower {
+        uint32_t warp, leader; /* the leader's job */
+        cs_op op;
+    } *followers;
+    size_t nfollowers, followers_cap;
 };
 
 static cs_ps now_of(const cs_sm *sm) { return cs_engine_now(sm->base.eng); }
@@ -418,6 +436,11 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
     case CS_OP_RED:
         if (!op->rows || !op->row_bytes)
             return *why = "empty memory access", false;
+        if ((op->flags & CS_OPF_FROM_SMEM) &&
+            (uint64_t)op->local + (uint64_t)(op->rows - 1) * op->tag + (op->x ? op->x : op->row_bytes) > c->smem)
+            return *why = "store data beyond the CTA's shared memory", false;
+        if ((op->flags & CS_OPF_FROM_CIM) && (!sm->cim || op->x >= sm->cim_macros))
+            return *why = "store from a CiM macro this SM does not have", false;
         return true;
     case CS_OP_CP_WAIT:
     case CS_OP_BAR:
@@ -427,6 +450,14 @@ static bool op_valid(const cs_sm *sm, const cta *c, const cs_op *op, const char 
             return *why = "unknown data type", false;
         if (!op->rows || !op->row_bytes || !op->stride)
             return *why = "empty MMA", false;
+        if (op->flags & CS_OPF_FROM_SMEM) { /* the PE-array form: A at local, B at addr */
+            uint64_t eb = (uint64_t)cs_dtype_bytes(op->dtype), kb = (uint64_t)op->stride * eb;
+            if (!sm->pe_array)
+                return *why = "MMA from shared memory needs the PE array (compat.baseline = pe_array)", false;
+            if ((uint64_t)op->local + (uint64_t)(op->rows - 1) * op->tag + kb > c->smem ||
+                op->addr + (uint64_t)(op->row_bytes - 1) * op->x + kb > c->smem)
+                return *why = "MMA operands beyond the CTA's shared memory", false;
+        }
         return true;
     case CS_OP_CIM_WRITE:
     case CS_OP_CIM_READ:
@@ -763,6 +794,25 @@ static cs_ps smem_stream(cs_sm *sm, cs_ps now, uint64_t bytes, bool write, cs_cp
     return t;
 }
 
+/* Global-input MACs broadcast from a leader whose lines are still in flight wait in
+ * sm->followers; when its inputs land (job j, path *in) they start with it. */
+static void start_followers(cs_sm *sm, uint32_t j, cs_ps t, const cs_cpl *in)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < sm->nfollowers; i++) {
+        struct follower f = sm->followers[i];
+        if (f.leader == j)
+            mac_start(sm, f.warp, &f.op, t, in);
+        else
+            sm->followers[kept++] = f;
+    }
+    sm->nfollowers = kept;
+    if (sm->bcast_job == (int32_t)j) {
+        sm->bcast_job = -1;
+        sm->bcast_in_t = t;
+    }
+}
+
 /* Reserves the sub-partition's register-file port for `cycles` from now (cim: for a macro in
  * the register file) and returns when the reservation ends. */
 static cs_ps rf_reserve(cs_sm *sm, uint32_t s, cs_ps now, uint64_t cycles, bool cim)
@@ -809,16 +859,35 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         if (ms->mac_pending)
             return block(w, B_CIM);
         begin(sm, w, now);
-        sm->c.cim_psum_bytes += (uint64_t)op->rows * op->row_bytes;
+        uint64_t bytes = (uint64_t)op->rows * op->row_bytes;
+        if (op->flags & CS_OPF_BCAST) /* summed into the next read-out by the bank's adder tree */
+            return true;
+        sm->c.cim_psum_bytes += bytes;
+        if ((op->flags & (CS_OPF_TO_SMEM | CS_OPF_ACCUM)) == (CS_OPF_TO_SMEM | CS_OPF_ACCUM)) {
+            /* added to the partial sums already in shared memory: they stream out of the macro's
+             * output buffer through the bank pipeline while the warp and the macro go on (later
+             * bank users queue behind them) */
+            cs_cpl p = {0};
+            cs_cpl_set(sm->cpa, &p, &w->path);
+            smem_stream(sm, now, bytes, false, &p, CS_CAUSE_PSUM);
+            smem_stream(sm, now, bytes, true, &p, CS_CAUSE_PSUM);
+            clear(sm, &p);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_READ, bytes);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
+            return true;
+        }
         if (op->flags & CS_OPF_TO_SMEM) { /* partial sums written to shared memory at local */
-            cs_ps t = smem_stream(sm, now, (uint64_t)op->rows * op->row_bytes, true, &w->path, CS_CAUSE_PSUM);
+            cs_ps t = smem_stream(sm, now, bytes, true, &w->path, CS_CAUSE_PSUM);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_Z, CS_ACC_UPDATE, bytes);
             w->ready_at = t > now ? t : now;
             return true;
         }
         /* accumulate 4-byte partial sums into the register file (read-modify-write) */
-        uint64_t words = (uint64_t)op->rows * op->row_bytes / 4;
+        uint64_t words = bytes / 4;
         sm->c.rf_read += words;
         sm->c.rf_write += words;
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, bytes);
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, bytes);
         uint32_t s = w->sp; /* into the issuing warp's registers (RF level: the macro's own sub-partition) */
         sp_state *sp = &sm->sp[s];
         cs_ps before = sp->rf_free;
@@ -856,6 +925,9 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
         *jb = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(op), .op = *op, .next_free = -1};
         ms->wr_pending++;
         ms->has_tile = false;
+        uint64_t wbytes = (uint64_t)op->rows * op->row_bytes;
+        cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, wbytes);
+        cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_FILL, wbytes);
         lsu_push_cim(sm, wi, CLS_CIMW, j, op->addr, op->rows, op->row_bytes, op->stride,
                      cs_cpl_materialise(sm->cpa, &w->path));
         w->cim_pending++;
@@ -888,12 +960,35 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     ms->uses_left--;
     ms->mac_pending++;
     w->cim_pending++;
+    cs_access_add(&sm->acc, CS_ACC_CIM, CS_ACC_B, CS_ACC_READ,
+                  (uint64_t)op->rows * op->row_bytes * op->stride * (uint64_t)cs_dtype_bytes(op->dtype));
+    bool bcast = op->flags & CS_OPF_BCAST; /* the inputs the previous leader read, broadcast */
+    if (bcast)
+        sm->c.cim_in_bytes -= in_bytes;
     if (op->flags & CS_OPF_FROM_SMEM) {
         cs_cpl p = {0};
         cs_cpl_set(sm->cpa, &p, &w->path);
-        cs_ps t_in = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
-        mac_start(sm, wi, op, t_in, &p);
+        cs_ps t_in = w->bcast_smem_t; /* a warp's MACs share the inputs its last leader read */
+        if (!bcast) {
+            t_in = w->bcast_smem_t = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
+            cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, in_bytes);
+        } else if (t_in > now) {
+            push(sm, &p, CS_CAUSE_STAGING, t_in);
+        }
+        mac_start(sm, wi, op, t_in > now ? t_in : now, &p);
         clear(sm, &p);
+        return true;
+    }
+    if (bcast) {
+        if (sm->bcast_job < 0) { /* the leader's inputs have landed */
+            cs_cpl p = {0};
+            cs_cpl_set(sm->cpa, &p, &w->path);
+            mac_start(sm, wi, op, sm->bcast_in_t > now ? sm->bcast_in_t : now, &p);
+            clear(sm, &p);
+            return true;
+        }
+        CS_GROW(sm->followers, sm->followers_cap, sm->nfollowers + 1);
+        sm->followers[sm->nfollowers++] = (struct follower){.warp = wi, .leader = (uint32_t)sm->bcast_job, .op = *op};
         return true;
     }
     cs_op in = *op; /* inputs come from memory: rows of K elements at pitch tag */
@@ -901,6 +996,8 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     in.stride = op->tag;
     uint32_t j = job_get(sm);
     sm->jobs[j] = (cim_job){.warp = wi, .macro = op->x, .lines_left = lines_of(&in), .op = *op, .next_free = -1};
+    sm->bcast_job = (int32_t)j;
+    cs_access_add(&sm->acc, CS_ACC_DRAM, cs_access_ds(&sm->acc, op->addr), CS_ACC_READ, in_bytes);
     lsu_push_cim(sm, wi, CLS_CIMIN, j, op->addr, op->rows, in.row_bytes, op->tag, cs_cpl_materialise(sm->cpa, &w->path));
     return true;
 }
@@ -941,6 +1038,7 @@ static void cim_response(cs_sm *sm, cs_req *r, uint32_t cls, uint32_t j, cs_ps n
         memset(&jb->path, 0, sizeof jb->path);
         job_put(sm, j);
         mac_start(sm, wi, &op, now, &in);
+        start_followers(sm, j, now, &in);
         clear(sm, &in);
     }
 }
@@ -1165,6 +1263,108 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
     arm_lsu(sm);
 }
 
+/* ---- accounting and the PE array ---------------------------------------------------------- */
+
+static uint64_t op_bytes(const cs_op *op);
+
+/* Per-dataspace bytes of a memory op, and the on-chip read of a store's data: the registers
+ * (counted as before), shared memory (CS_OPF_FROM_SMEM: bank time, and the read when drain reads
+ * are counted) or a macro's output buffer (CS_OPF_FROM_CIM: nothing on chip). */
+static void mem_account(cs_sm *sm, warp *w, const cs_op *op, cs_ps now)
+{
+    uint64_t bytes = op_bytes(op);
+    int ds = cs_access_ds(&sm->acc, op->addr);
+    if (op->kind == CS_OP_CP_ASYNC || op->kind == CS_OP_LDG) {
+        cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_READ, bytes);
+        cs_access_add(&sm->acc, op->kind == CS_OP_LDG ? CS_ACC_RF : CS_ACC_SMEM, ds, CS_ACC_FILL, bytes);
+        return;
+    }
+    if (op->kind == CS_OP_RED) /* a reduction reads what it adds to */
+        cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_READ, bytes);
+    cs_access_add(&sm->acc, CS_ACC_DRAM, ds, CS_ACC_UPDATE, bytes);
+    if (op->flags & CS_OPF_FROM_CIM)
+        return;
+    uint64_t src = op->x ? (uint64_t)op->x * op->rows : bytes; /* partial sums may be wider */
+    if (op->flags & CS_OPF_FROM_SMEM) {
+        uint64_t wv = cs_smem_width_bytes(sm->smem);
+        uint32_t wf = (uint32_t)((src + wv - 1) / wv);
+        cs_access_add(&sm->acc, CS_ACC_SMEM, ds, CS_ACC_DRAIN, src);
+        cs_ps before = cs_smem_free_at(sm->smem);
+        bool cim_tail = cs_smem_tail_cim(sm->smem);
+        cs_ps t = sm->drain_reads ? cs_smem_access(sm->smem, now, wf, src, false)
+                                  : cs_smem_access_uncounted(sm->smem, now, wf, src);
+        cs_cpl p = {0};
+        cs_cpl_set(sm->cpa, &p, &w->path);
+        smem_path(sm, &p, now, before, cim_tail, CS_CAUSE_STAGING, t);
+        clear(sm, &p);
+        return;
+    }
+    cs_access_add(&sm->acc, CS_ACC_RF, ds, CS_ACC_DRAIN, src);
+    if (sm->drain_reads)
+        sm->c.rf_read += src / 4;
+}
+
+/* An MMA on the PE array (tensor_core.h, cs_tc_pe_cost): the operands stream from shared
+ * memory (B once for the sub-partitions it is broadcast to), the MACs take the unit, the
+ * accumulators take the register-file port. */
+static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
+{
+    sp_state *sp = &sm->sp[w->sp];
+    cs_pe_cost c = cs_tc_pe_cost(&sm->tc, op, sm->acc_bytes);
+    cs_cpl p = {0};
+    cs_cpl_set(sm->cpa, &p, &w->path);
+    cs_ps t_in = smem_stream(sm, now, c.a_bytes + c.b_bytes, false, &p, CS_CAUSE_STAGING);
+    if (!(op->flags & CS_OPF_BCAST))
+        sm->bcast_smem_t = t_in;
+    else if (sm->bcast_smem_t > t_in) {
+        t_in = sm->bcast_smem_t;
+        push(sm, &p, CS_CAUSE_STAGING, t_in);
+    }
+    cs_ps start = sm->tc.ideal || t_in > sp->tc_free ? t_in : sp->tc_free;
+    if (start > t_in)
+        join(sm, &p, &sp->tc);
+    cs_ps end = sm->tc.ideal ? start : after(sm, start, c.cycles);
+    cs_cpath_mark_compute(sm->cpa, start, start);
+    push(sm, &p, CS_CAUSE_TC, end);
+    if (!sm->rf_ideal) {
+        uint64_t rf_cycles = (c.z_read + c.z_update + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle;
+        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
+        sp->rf_free = after(sm, rf_start, rf_cycles);
+        sp->rf_cim = false;
+        if (end < sp->rf_free) {
+            end = sp->rf_free;
+            push(sm, &p, CS_CAUSE_TC, end);
+        }
+        cs_cpl_set(sm->cpa, &sp->rf, &p);
+    }
+    if (end > sp->tc_free)
+        sp->tc_free = end;
+    cs_cpl_set(sm->cpa, &sp->tc, &p);
+    cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
+    cs_cpath_mark_compute(sm->cpa, start, done);
+    push(sm, &p, CS_CAUSE_TC, done);
+    cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], &p);
+    if (w->sp < 8)
+        sm->c.tc_busy_cycles[w->sp] += c.cycles;
+    sm->c.macs_useful += c.macs;
+    if (op->dtype == CS_DTYPE_FP16)
+        sm->c.macs_fp16 += c.macs;
+    else
+        sm->c.macs_int8 += c.macs;
+    sm->c.rf_read += (c.z_read + 3) / 4;
+    sm->c.rf_write += (c.z_update + 3) / 4;
+    sm->opreg_read += c.opreg_read;
+    sm->opreg_write += c.opreg_fill;
+    cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, c.a_bytes);
+    cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_B, CS_ACC_READ, c.b_bytes);
+    cs_access_add(&sm->acc, CS_ACC_OPREG, CS_ACC_A, CS_ACC_FILL, c.opreg_fill);
+    cs_access_add(&sm->acc, CS_ACC_OPREG, CS_ACC_A, CS_ACC_READ, c.opreg_read);
+    cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, c.z_read);
+    cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, c.z_update);
+    w->mma_pending++;
+    cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT, mma_done, sm, NULL, wi);
+}
+
 /* ---- issue -------------------------------------------------------------------------------- */
 
 static bool block(warp *w, int reason)
@@ -1262,6 +1462,8 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
             sm->c.rf_read += op_bytes(op) / 4;
         else
             sm->c.rf_write += op_bytes(op) / 4;
+        cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_OTHER, st ? CS_ACC_UPDATE : CS_ACC_READ, op_bytes(op));
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, st ? CS_ACC_READ : CS_ACC_FILL, op_bytes(op));
         w->lds_pending++;
         cs_ps done = after(sm, t, (uint64_t)cs_smem_latency_cycles(sm->smem));
         /* its completion: loads of a warp end in issue order, so the latest is the last */
@@ -1279,6 +1481,10 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
         if (w->mma_pending >= MMA_IN_FLIGHT)
             return block(w, B_MMA);
         begin(sm, w, now);
+        if (op->flags & CS_OPF_FROM_SMEM) {
+            pe_mma(sm, w, wi, op, now);
+            break;
+        }
         cs_mma_cost cost = cs_tc_cost(&sm->tc, op);
         /* the unit, then the operand reads (each skipped by its ideal variant); the MMA's
          * path follows the unit's previous user when it has to wait for it */
@@ -1322,6 +1528,8 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
             sm->c.macs_int8 += cost.macs_executed;
         sm->c.rf_read += cost.rf_read_bytes / 4;
         sm->c.rf_write += cost.rf_write_bytes / 4;
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, CS_ACC_READ, cost.rf_read_bytes);
+        cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, cost.rf_write_bytes);
         w->mma_pending++;
         cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT,
                        mma_done, sm, NULL, wi);
@@ -1351,8 +1559,7 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
             group_add(w, op->tag & 0xfffffu, lines);
         else
             w->mem_pending += lines;
-        if (store)
-            sm->c.rf_read += op_bytes(op) / 4;
+        mem_account(sm, w, op, now);
         arm_lsu(sm);
         break;
     }
@@ -1535,6 +1742,9 @@ cs_status cs_sm_create(cs_engine *eng, const char *name, uint32_t index, const c
                      &sm->c.cim_psum_bytes);
     cs_stats_counter(st, NAME("lsu_stalls"), "stalls", "times the LSU found max_outstanding lines in flight",
                      &sm->c.lsu_stalls);
+    cs_access_register(&sm->acc, st, name);
+    sm->drain_reads = true;
+    sm->bcast_job = -1;
     for (int64_t s = 0; s < p->subpartitions; s++) {
         char sub[64];
         snprintf(sub, sizeof sub, "sp%lld.tc_busy_cycles", (long long)s);
@@ -1560,6 +1770,7 @@ void cs_sm_destroy(cs_sm *sm)
     cs_free(sm->ctas);
     cs_free(sm->lsu);
     cs_free(sm->jobs);
+    cs_free(sm->followers);
     cs_free(sm->ms);
     cs_cim_group_destroy(sm->cim);
     cs_opcheck_free(&sm->chk);
@@ -1585,6 +1796,26 @@ void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice)
     sm->cim_slices = slices;
     sm->cim_macros = macros_per_slice;
 }
+void cs_sm_set_layout(cs_sm *sm, uint64_t a_lo, uint64_t z_lo)
+{
+    sm->acc.a_lo = a_lo;
+    sm->acc.z_lo = z_lo;
+}
+
+void cs_sm_set_conventions(cs_sm *sm, const cs_sm_conventions *cv, cs_stats *st)
+{
+    sm->drain_reads = cv->drain_reads;
+    sm->acc_bytes = cv->pe_acc_bytes;
+    if (cv->pe_acc_bytes && !sm->pe_array) {
+        sm->pe_array = true;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s.opreg.read", sm->base.name);
+        cs_stats_action(st, buf, "bytes", "PE operand-register reads (one per MAC)", &sm->opreg_read, "opreg", "read");
+        snprintf(buf, sizeof buf, "%s.opreg.write", sm->base.name);
+        cs_stats_action(st, buf, "bytes", "PE operand-register writes", &sm->opreg_write, "opreg", "write");
+    }
+}
+
 void cs_sm_on_done(cs_sm *sm, void (*fn)(void *ctx), void *ctx)
 {
     sm->on_done = fn;
@@ -1599,6 +1830,7 @@ cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id)
     return id < CS_SM_CTA_TIMES ? sm->cta_done[id] : CS_PS_NEVER;
 }
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm) { return &sm->c; }
+const cs_access *cs_sm_get_access(const cs_sm *sm) { return &sm->acc; }
 
 cs_status cs_sm_status(cs_sm *sm, cs_err *err)
 {

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "cfg.h"
 #include "cim.h"
 #include "component.h"
@@ -90,6 +91,16 @@ const cs_cim_group *cs_sm_cim(const cs_sm *sm); /* NULL without rf/smem CiM */
 void cs_sm_attach_cim(cs_sm *sm, cs_cim_group *g);
 /* L2 CiM: CIM_MAC ops are sent to macro x mod macros_per_slice of slice x / macros_per_slice. */
 void cs_sm_set_remote_cim(cs_sm *sm, uint32_t slices, uint32_t macros_per_slice);
+/* Where the GEMM's operands live (B below a_lo, A below z_lo, Z above), so that global
+ * accesses are counted per dataspace (access.h); without it they count as "other". */
+void cs_sm_set_layout(cs_sm *sm, uint64_t a_lo, uint64_t z_lo);
+/* Accounting conventions and the PE-array compute block (the WWW study's; docs/model.md 17). */
+typedef struct cs_sm_conventions {
+    bool drain_reads;       /* count the read of an output tile as it leaves a level (default) */
+    uint32_t pe_acc_bytes;  /* > 0: MMAs from shared memory run on the PE array, accumulators of
+                               this many bytes; registers the opreg actions */
+} cs_sm_conventions;
+void cs_sm_set_conventions(cs_sm *sm, const cs_sm_conventions *cv, cs_stats *st);
 
 /* ---- run ---------------------------------------------------------------------------------- */
 /* Starts executing stream `stream` of src (the SM does not own src). */
@@ -111,5 +122,6 @@ const cs_cpl *cs_sm_finish_path(const cs_sm *sm);
 enum { CS_SM_CTA_TIMES = 256 };
 cs_ps cs_sm_cta_finish_time(const cs_sm *sm, uint32_t id);
 const cs_sm_counts *cs_sm_get_counts(const cs_sm *sm);
+const cs_access *cs_sm_get_access(const cs_sm *sm);
 
 #endif

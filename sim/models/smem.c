@@ -211,6 +211,11 @@ cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes,
         s->writes += units;
     else
         s->reads += units;
+    return cs_smem_access_uncounted(s, now, wavefronts, bytes);
+}
+
+cs_ps cs_smem_access_uncounted(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes)
+{
     uint64_t cycles = wavefronts;
     if (s->p.bytes_per_cycle) {
         uint64_t cap = (bytes + (uint64_t)s->p.bytes_per_cycle - 1) / (uint64_t)s->p.bytes_per_cycle;

@@ -59,6 +59,8 @@ uint32_t cs_smem_op_wavefronts(cs_smem *s, const cs_op *op);
 /* Reserves the pipeline for `wavefronts` cycles starting no earlier than now; counts
  * `bytes` as reads or writes. Returns the time the last wavefront completes. */
 cs_ps cs_smem_access(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes, bool write);
+/* The same time as cs_smem_access, with nothing counted (an access a convention does not charge). */
+cs_ps cs_smem_access_uncounted(cs_smem *s, cs_ps now, uint32_t wavefronts, uint64_t bytes);
 /* Reserves `cycles` of the bank pipeline for a user other than loads and stores (a CiM macro
  * living in these banks); returns when the reservation ends. */
 cs_ps cs_smem_occupy(cs_smem *s, cs_ps now, uint64_t cycles);

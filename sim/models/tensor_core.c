@@ -41,3 +41,20 @@ cs_mma_cost cs_tc_cost(const cs_tc_params *p, const cs_op *op)
     c.rf_write_bytes = c.instructions * im * in * 4;
     return c;
 }
+
+cs_pe_cost cs_tc_pe_cost(const cs_tc_params *p, const cs_op *op, uint32_t acc_bytes)
+{
+    cs_pe_cost c = {0};
+    uint64_t eb = (uint64_t)cs_dtype_bytes(op->dtype);
+    uint64_t m = op->rows, n = op->row_bytes, k = op->stride;
+    uint64_t pk = (uint64_t)p->mma_k_bytes / eb, pn = (uint64_t)p->mma_n;
+    c.macs = m * n * k;
+    c.cycles = cdiv(c.macs, (uint64_t)cs_tc_macs_per_cycle(p, op->dtype));
+    c.a_bytes = m * k * eb;
+    c.b_bytes = op->flags & CS_OPF_BCAST ? 0 : n * k * eb;
+    c.opreg_fill = m * k * (n < pn ? n : pn) * eb;
+    c.opreg_read = c.macs * eb;
+    c.z_update = m * n * cdiv(k, pk) * acc_bytes;
+    c.z_read = c.z_update - (op->flags & CS_OPF_ACCUM ? 0 : m * n * acc_bytes);
+    return c;
+}

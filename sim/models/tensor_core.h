@@ -42,6 +42,22 @@ typedef struct cs_mma_cost {
 
 /* Cost of one MMA op (rows = m, row_bytes = n, stride = k elements, dtype). */
 cs_mma_cost cs_tc_cost(const cs_tc_params *p, const cs_op *op);
+
+/* The PE-array form of an MMA (flag CS_OPF_FROM_SMEM; the WWW study's baseline compute block):
+ * a sub-partition's mma_n x (mma_k_bytes / element) processing elements take N down their rows
+ * and K across their columns, with no padding to instruction shapes. A is read from shared
+ * memory once and written into the per-PE operand registers of the PE rows (each A element into
+ * min(n, mma_n) registers), which every MAC reads; B is read from shared memory for every MAC
+ * row (or broadcast to this sub-partition by another's read: CS_OPF_BCAST); K is reduced across
+ * the PE columns, and each column group's sum updates the register-file accumulator (a read
+ * first, unless the op starts the outputs: no CS_OPF_ACCUM on the first K slice). */
+typedef struct cs_pe_cost {
+    uint64_t macs, cycles;
+    uint64_t a_bytes, b_bytes;          /* shared-memory reads (b_bytes 0 when broadcast to it) */
+    uint64_t opreg_fill, opreg_read;    /* per-PE operand register bytes */
+    uint64_t z_read, z_update;          /* register-file accumulator bytes */
+} cs_pe_cost;
+cs_pe_cost cs_tc_pe_cost(const cs_tc_params *p, const cs_op *op, uint32_t acc_bytes);
 int64_t cs_tc_macs_per_cycle(const cs_tc_params *p, int dtype);
 
 #endif

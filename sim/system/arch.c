@@ -87,6 +87,7 @@ static const cs_cfg_key arch_keys[] = {
     CS_CFG_G(cs_arch, mapper, "mapper", &mapper_schema, "baseline mapping overrides"),
     CS_CFG_G(cs_arch, run, "run", &run_schema, "run settings"),
     CS_CFG_G(cs_arch, cim, "cim", &cim_schema, "CiM placement budgets"),
+    CS_CFG_G(cs_arch, compat, "compat", &cs_compat_schema, "the WWW study's accounting conventions"),
 };
 const cs_cfg_schema cs_arch_schema =
     CS_CFG_SCHEMA("arch", cs_arch, arch_keys, check_arch, "An architecture file: the whole GPU.");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "compat.h"
 #include "hbm.h"
 #include "l2.h"
 #include "mapper_tc.h"
@@ -58,6 +59,7 @@ typedef struct cs_arch {
     cs_arch_mapper mapper;
     cs_arch_run run;
     cs_arch_cim cim;
+    cs_compat compat;             /* the WWW study's conventions (compat.h); defaults: cimsim's */
 } cs_arch;
 
 extern const cs_cfg_schema cs_arch_schema;

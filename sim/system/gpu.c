@@ -90,7 +90,8 @@ static cs_ps smem_host(void *smem, uint32_t sub, cs_ps now, uint64_t cycles)
 static void attach_cim(cs_gpu *g, const cs_arch *a, const cs_placement *pl)
 {
     char name[96];
-    cs_cim_group_params gp = {.prim = &pl->prim, .clock = &g->clk};
+    cs_cim_group_params gp = {.prim = &pl->prim, .clock = &g->clk,
+                              .mac_used_only = a->compat.cim_macs == CS_COMPAT_USED};
     if (pl->level == CS_CIM_L2) {
         gp.macros = pl->macros;
         gp.subs = 1;
@@ -162,6 +163,12 @@ cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, 
     }
     if (pl)
         attach_cim(g, a, pl);
+    /* conventions (compat.h); the PE array computes the baseline only */
+    cs_sm_conventions cv = {.drain_reads = a->compat.drain_reads,
+                            .pe_acc_bytes = !pl && a->compat.baseline == CS_COMPAT_PE_ARRAY
+                                                ? cs_compat_psum_bytes(&a->compat) : 0};
+    for (uint32_t i = 0; i < g->nsm; i++)
+        cs_sm_set_conventions(g->sms[i], &cv, g->stats);
     cs_ps xlat = cs_clock_ps(&g->clk, (uint64_t)a->xbar.latency_cycles);
     cs_ps one = cs_clock_ps(&g->clk, 1);
     /* the ideal crossbar keeps its latency and loses its bandwidth and credit limits */
@@ -189,6 +196,12 @@ cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, 
     }
     *out = g;
     return CS_OK;
+}
+
+void cs_gpu_set_layout(cs_gpu *g, uint64_t a_lo, uint64_t z_lo)
+{
+    for (uint32_t i = 0; i < g->nsm; i++)
+        cs_sm_set_layout(g->sms[i], a_lo, z_lo);
 }
 
 cs_engine *cs_gpu_engine(cs_gpu *g) { return g->eng; }
@@ -397,6 +410,11 @@ void cs_gpu_totals_get(const cs_gpu *g, cs_gpu_totals *t)
         t->sms_used += c->ctas > 0;
         for (int s = 0; s < 8; s++)
             t->tc_busy_cycles += c->tc_busy_cycles[s];
+        const cs_access *ac = cs_sm_get_access(g->sms[i]);
+        for (int l = 0; l < CS_ACC_LEVELS; l++)
+            for (int d = 0; d < CS_ACC_DS; d++)
+                for (int k = 0; k < CS_ACC_KINDS; k++)
+                    t->access[l][d][k] += ac->bytes[l][d][k];
     }
     for (uint32_t j = 0; j < g->nslice; j++) {
         const cs_l2_counts *c = cs_l2_get_counts(g->l2[j]);

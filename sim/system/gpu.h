@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "access.h"
 #include "cpath.h"
 #include "engine.h"
 #include "opsrc.h"
@@ -25,6 +26,9 @@ typedef struct cs_gpu cs_gpu;
 cs_status cs_gpu_create(const cs_arch *a, const cs_placement *pl, cs_gpu **out, cs_err *err);
 void cs_gpu_destroy(cs_gpu *g); /* NULL is a no-op */
 
+/* Where the GEMM's operands live (cs_run_layout of repeat 0: B below a_lo, A below z_lo, Z
+ * from z_lo), for the per-dataspace access counters (access.h). */
+void cs_gpu_set_layout(cs_gpu *g, uint64_t a_lo, uint64_t z_lo);
 cs_engine *cs_gpu_engine(cs_gpu *g);
 cs_stats *cs_gpu_stats(cs_gpu *g);
 const cs_clock *cs_gpu_clock(const cs_gpu *g);
@@ -68,6 +72,7 @@ typedef struct cs_gpu_totals {
     uint64_t rf_read, rf_write;                        /* 4-byte words */
     uint64_t flits, noc_bytes;                         /* crossbar flits, and their bytes */
     uint64_t tc_busy_cycles;
+    uint64_t access[CS_ACC_LEVELS][CS_ACC_DS][CS_ACC_KINDS]; /* bytes per dataspace (access.h) */
     uint64_t events;          /* engine events run (simulator cost, not a model figure) */
     uint64_t max_pending;     /* largest event-queue size seen */
 } cs_gpu_totals;

@@ -120,6 +120,8 @@ static void gemm_json(cs_json *j, const cs_gemm_result *g)
     cs_json_ku64(j, "rf_write", t->rf_write * 4);
     cs_json_ku64(j, "noc", t->noc_bytes);
     cs_json_obj_end(j);
+    cs_json_key(j, "accesses");
+    cs_access_json(t->access, j);
     cs_json_kf64(j, "energy_pj", g->energy.total_pj);
     energy_maps(j, g->energy.breakdown_pj, g->energy.level_pj);
     cs_json_key(j, "counts");

@@ -283,8 +283,17 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
  * (tensor cores) or the job's factory, then the flush, invariants, bounds and energy, into gr
  * (whose mapping fields the caller set). A run still going at deadline_ps of simulated time
  * stops there: *done false and gr holds nothing of it (CS_PS_NEVER: no deadline). */
-static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const cs_tc_tiling *tl, cs_ps deadline_ps,
-                         bool *done, cs_gemm_result *gr, cs_err *err)
+/* What generates a GEMM's op streams: one of a CiM mapping, a tensor-core tiling, a PE-array
+ * plan (the WWW study's baseline block), or none (the job's factory). */
+typedef struct plan {
+    const cs_cim_mapping *cm;
+    const cs_tc_tiling *tl;
+    const cs_nest_hw *pe_hw;
+    const cs_nest_plan *pe;
+} plan;
+
+static cs_status execute(job *jb, size_t gi, const plan *pn, cs_ps deadline_ps, bool *done, cs_gemm_result *gr,
+                         cs_err *err)
 {
     const cs_arch *a = jb->arch;
     const cs_gemm *g = &jb->w->gemms[gi];
@@ -294,19 +303,21 @@ static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const cs_
     if ((st = cs_gpu_create(a, jb->o->cim, &gpu, err)) != CS_OK)
         return st;
     cs_target t = cs_arch_target(a);
+    cs_gemm_layout lay0 = cs_run_layout(g, jb->dtype, 0);
+    cs_gpu_set_layout(gpu, lay0.a, lay0.c);
     cs_ps total = 0;
     uint64_t attr_ps[CS_CAUSES] = {0};
     for (uint64_t r = 0; r < g->repeat && st == CS_OK && *done; r++) {
         cs_opsrc *src = NULL;
-        if (jb->o->factory) {
+        cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
+        if (jb->o->factory)
             st = jb->o->factory(jb->o->factory_ctx, gi, r, &src, err);
-        } else if (cm) {
-            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, cm, &lay, r, &src, err);
-        } else {
-            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_tc_opsrc_create(&t, g, tl, &lay, &src, err);
-        }
+        else if (pn->pe)
+            st = cs_nest_opsrc_create(&t, pn->pe_hw, pn->pe, g, &lay, r, &src, err);
+        else if (pn->cm)
+            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, pn->cm, &lay, r, &src, err);
+        else
+            st = cs_tc_opsrc_create(&t, g, pn->tl, &lay, &src, err);
         cs_ps elapsed = 0;
         if (st == CS_OK)
             st = cs_gpu_run_kernel_until(gpu, src, deadline_ps == CS_PS_NEVER ? CS_PS_NEVER : deadline_ps - total,
@@ -341,6 +352,9 @@ static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const cs_
     }
     if (st == CS_OK)
         st = cs_energy_eval(jb->et, cs_gpu_stats(gpu), NULL, gr->seconds, &gr->energy, err);
+    if (st == CS_OK) /* compat.dram_energy = byte */
+        cs_compat_reprice(&a->compat, a->l2.bypass, (uint32_t)(a->hbm.bus_bits / 8 * a->hbm.burst_length),
+                          cs_gpu_stats(gpu), jb->et, &gr->energy);
     if (st == CS_OK && jb->o->stats_glob) {
         cs_buf b;
         cs_buf_init(&b);
@@ -405,7 +419,8 @@ static cs_status simulate_cim(job *jb, size_t gi, cs_gemm_result *gr, cs_cim_map
         bool done;
         cs_err e;
         cs_err_init(&e);
-        st = execute(jb, gi, &cands[i], NULL, deadline, &done, &trial, &e);
+        plan pn = {.cm = &cands[i]};
+        st = execute(jb, gi, &pn, deadline, &done, &trial, &e);
         if (st != CS_OK) { /* a candidate that fails is an error of the run, as a single mapping's */
             cs_err_merge(err, &e);
             cs_err_free(&e);
@@ -477,7 +492,32 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     if (jb->o->cim && !jb->o->factory)
         return simulate_cim(jb, gi, gr, NULL, err);
     cs_tc_tiling tl = {0};
-    if (!jb->o->factory) {
+    cs_nest_hw pe_hw;
+    cs_nest_plan pe = {0};
+    plan pn = {.tl = &tl};
+    if (!jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY) { /* the WWW study's baseline block (compat.h) */
+        cs_target pt = cs_arch_target(a);
+        cs_status st = cs_compat_pe_plan(&a->compat, &pt, (uint32_t)a->tc.mma_n,
+                                         (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(jb->dtype)), g, jb->dtype,
+                                         jb->o->cim_req.spec, &pe_hw, &pe, err);
+        if (st != CS_OK)
+            return st;
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "pe_array");
+        cs_nest_plan_str(&pe, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
+        cs_buf mj;
+        cs_buf_init(&mj);
+        cs_json pj;
+        cs_json_init(&pj, &mj, 0);
+        cs_nest_plan_json(&pe, &pj);
+        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
+        cs_buf_free(&mj);
+        pn = (plan){.pe_hw = &pe_hw, .pe = &pe};
+    } else if (!jb->o->factory && jb->o->cim_req.spec) {
+        return cs_err_add(err, CS_USAGE,
+                          "mapper: error: %s: a Timeloop mapping runs on a CiM placement (--cim) or on the PE-array "
+                          "baseline (compat.baseline = pe_array); the tensor cores have their own mapper",
+                          jb->o->cim_req.spec->source);
+    } else if (!jb->o->factory) {
         cs_status st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)
             return st;
@@ -492,7 +532,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         gr->ctas = jb->o->mapping_ctas;
         gr->cim_macros_used = jb->o->mapping_macros_used;
     }
-    return execute(jb, gi, NULL, &tl, CS_PS_NEVER, &done, gr, err);
+    return execute(jb, gi, &pn, CS_PS_NEVER, &done, gr, err);
 }
 
 static cs_status finish(job *jb, cs_result **out, cs_err *err);
@@ -574,9 +614,20 @@ static void model_notes(cs_result *r, const cs_arch *a, const cs_placement *pl, 
                  "requests queue without bound per macro");
         if (pl->sizing == CS_MACROS_ISO_AREA)
             NOTE("iso-area macro count rounded down per instance of the level");
-        if (!o->factory && o->cim_req.mode != CS_CIM_MAP_WWW)
+        if (!o->factory && o->cim_req.mode == CS_CIM_MAP_AUTO)
             NOTE("CiM mapping chosen by an analytical estimate (the simulation measures it)");
+        if (pl->level != CS_CIM_L2 && o->cim_req.mode != CS_CIM_MAP_AUTO)
+            NOTE("loop-nest executor: inputs stream to the macros in chunks of about 2 KiB; partial sums "
+                 "added in shared memory while the macro goes on");
+        if (o->cim_req.mode == CS_CIM_MAP_TIMELOOP)
+            NOTE("a Timeloop mapping runs on one controller");
+    } else if (a->compat.baseline == CS_COMPAT_PE_ARRAY) {
+        NOTE("PE array: a broadcast receiver starts no earlier than the SM's latest broadcast read");
     }
+    if (cs_compat_any(&a->compat))
+        NOTE("the WWW study's conventions in use (compat group, docs/model.md section 17)");
+    if (a->compat.dram_energy == CS_COMPAT_BYTE && !a->l2.bypass)
+        NOTE("compat.dram_energy = byte does not apply through an L2 (DRAM moves whole sectors)");
     NOTE("energy items quantised to 2^-6 pJ");
 #undef NOTE
 }
@@ -589,13 +640,17 @@ static void prepare(job *jb, const cs_run_spec *sp)
     cs_result *r = cs_calloc(1, sizeof *r);
     *jb = (job){.ad = sp->ad, .arch = a, .w = sp->w, .et = sp->et, .o = o, .r = r};
     jb->dtype = o->dtype >= 0 ? o->dtype : a->run.dtype;
-    if (o->cim) { /* the placement's energies and areas join a copy of the table */
+    if (o->cim || cs_compat_any(&a->compat)) { /* a copy of the table for the variant's entries */
         jb->cim_et = cs_energy_table_clone(sp->et);
-        cs_placement_energy(o->cim, a, jb->cim_et);
         jb->et = jb->cim_et;
+    }
+    if (o->cim) { /* the placement's energies and areas */
+        cs_placement_energy(o->cim, a, jb->cim_et);
         cs_run_cim_setup(o->cim, a, jb->et, &jb->rc);
         jb->arch = &jb->rc.arch;
     }
+    if (cs_compat_any(&a->compat)) /* the conventions that are table entries (compat.h) */
+        cs_compat_energy_table(&a->compat, o->cim ? o->cim->level : -1, jb->cim_et);
     snprintf(r->arch, sizeof r->arch, "%s", a->name);
     snprintf(r->arch_source, sizeof r->arch_source, "%s", sp->ad->source);
     snprintf(r->workload, sizeof r->workload, "%s", sp->w->name);

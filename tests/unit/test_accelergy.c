@@ -313,7 +313,7 @@ Test(accelergy, mapping_errors_cite_the_mapping_line)
 {
     const char *m[] = {
         "bad/map_errors.cfg:6: error: accelergy_map.components[0].class: unknown class (classes: "
-        "dram, l2, noc, smem, rf, tensor_core, cim) (got \"hbm\")",
+        "dram, l2, noc, smem, rf, tensor_core, cim, opreg) (got \"hbm\")",
         "bad/map_errors.cfg:9: error: accelergy_map.components[1].actions[0].to: not an action of "
         "class dram (its actions: act, pre, rd, wr, ref) (got \"read\")",
         "bad/map_errors.cfg:10: error: accelergy_map.components[2].match: matches no table of ERT "

@@ -70,6 +70,11 @@ Test(cli, usage_errors_are_one_line_and_exit_2)
         {"run --set l2.assoc=-1", "l2.assoc"},
         {"run --set l2.nope=1", "unknown key"},
         {"run --tile 64x64", "--tile: expected MxNxK"},
+        {"run --compat timeloop", "--compat: must be www"},
+        {"run --mapping timeloop:", "--mapping: must be auto, www or timeloop:MAP.yaml"},
+        {"run --mapping timeloop:no-such.yaml", "no-such.yaml"},
+        {"run -a www-sm --set compat.psum_bits=12", "compat.psum_bits: must be 8, 16 or 32"},
+        {"run -a www-sm --set compat.baseline=pe", "compat.baseline"},
         {"compare --levels rf,l3", "--levels"},
         {"sweep x.cfg --shard 3/2", "--shard: expected I/N"},
         {"config check", "expected at least one FILE"},
@@ -142,7 +147,7 @@ Test(cli, config_check_reports_three_mistakes_with_their_lines)
 
 static const char *const result_keys[] = {"schema", "version", "arch", "workload", "cim", "gemms", "total", NULL};
 static const char *const gemm_keys[] = {"name",   "m",        "n", "k", "cycles", "seconds", "macs", "energy_pj",
-                                        "energy_breakdown_pj", "counts", NULL};
+                                        "energy_breakdown_pj", "counts", "accesses", NULL};
 static const char *const total_keys[] = {"cycles", "seconds", "macs", "energy_pj", "tops", "tops_per_w", "area_mm2",
                                          "energy_breakdown_pj", NULL};
 static const char *const breakdown_keys[] = {"dram", "l2",      "smem",      "rf",   "tensor_core",

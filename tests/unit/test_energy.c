@@ -37,12 +37,13 @@ static double lookup(const cs_energy_table *t, const char *cls, const char *acti
 
 /* ---- built-in tables ---------------------------------------------------------------------- */
 
-static void check_complete(const cs_energy_table *t)
+/* opreg: whether the table has the optional PE-array class (two actions, one instance). */
+static void check_complete(const cs_energy_table *t, bool opreg)
 {
     for (size_t c = 0; cs_energy_vocab_class(c); c++) {
         const char *cls = cs_energy_vocab_class(c);
-        if (strcmp(cls, "cim") == 0)
-            continue; /* the simulator adds it from the primitive's file */
+        if (cs_energy_vocab_optional(cls))
+            continue; /* cim: added from the primitive's file; opreg: the PE array's, optional */
         for (const char *const *a = cs_energy_vocab_actions(cls); *a; a++) {
             double pj = lookup(t, cls, *a);
             cr_assert(pj >= 0 && isfinite(pj), "%s.%s = %g", cls, *a, pj);
@@ -60,8 +61,8 @@ static void check_complete(const cs_energy_table *t)
             cr_assert(leak >= 0 && area >= 0);
         }
     }
-    cr_assert_eq(instances, 6, "one instance entry per class except cim");
-    cr_assert_eq(n, 15 + 6, "15 actions + 6 instance entries");
+    cr_assert_eq(instances, 6 + opreg, "one instance entry per class except cim");
+    cr_assert_eq(n, 15 + 6 + 3 * opreg, "15 actions + 6 instance entries (+ opreg's 2 and 1)");
 }
 
 Test(energy, builtin_45nm_is_complete_and_holds_the_www_values)
@@ -71,7 +72,8 @@ Test(energy, builtin_45nm_is_complete_and_holds_the_www_values)
     cr_assert_str_eq(cs_energy_table_version(t), "1");
     cr_assert_eq(cs_energy_table_node_nm(t), 45.0);
     cr_assert_str_eq(cs_energy_table_origin(t), "builtin:arch/energy/45nm.cfg");
-    check_complete(t);
+    check_complete(t, true);
+    cr_assert_float_eq(lookup(t, "opreg", "read"), 0.019007, 1e-9);
     /* reference/www-template.md: 512 pJ per 64 bits x 4; 124.70 / 118.03 pJ per 32 B;
      * 11.39 / 11.47 pJ per byte x 4; 0.2625 pJ per MAC; leakage per cycle at 1 GHz = mW. */
     cr_assert_eq(lookup(t, "dram", "rd"), 2048.0);
@@ -92,7 +94,7 @@ Test(energy, builtin_7nm_is_complete_and_consistent_with_45nm)
     cs_energy_table *t7 = load_ok("7nm"), *t45 = load_ok("builtin:arch/energy/45nm.cfg");
     cr_assert_str_eq(cs_energy_table_name(t7), "7nm");
     cr_assert_eq(cs_energy_table_node_nm(t7), 7.0);
-    check_complete(t7);
+    check_complete(t7, false);
     /* Entries scaled from 45 nm: 7 nm = 45 nm x SB factor, written with 4 significant digits. */
     static const char *const scaled[][2] = {
         {"l2", "tag"},   {"l2", "read"},          {"l2", "write"},          {"smem", "read"},
@@ -221,7 +223,10 @@ Test(energy, vocabulary)
 {
     cr_assert_str_eq(cs_energy_vocab_class(0), "dram");
     cr_assert_str_eq(cs_energy_vocab_class(6), "cim");
-    cr_assert_null(cs_energy_vocab_class(7));
+    cr_assert_str_eq(cs_energy_vocab_class(7), "opreg");
+    cr_assert_null(cs_energy_vocab_class(8));
+    cr_assert(cs_energy_vocab_optional("cim") && cs_energy_vocab_optional("opreg"));
+    cr_assert(!cs_energy_vocab_optional("rf") && !cs_energy_vocab_optional("gpu"));
     const char *const *a = cs_energy_vocab_actions("dram");
     cr_assert_str_eq(a[0], "act");
     cr_assert_str_eq(a[4], "ref");
@@ -601,7 +606,7 @@ Test(energy, malformed_unknown_class)
     expect_error("unknown_class.cfg",
                  "unknown_class.cfg:50: error: energy_table.gpu_core: unknown key (valid keys: "
                  "name, version, technology_nm, description, dram, l2, noc, smem, rf, "
-                 "tensor_core, cim)");
+                 "tensor_core, cim, opreg)");
 }
 
 Test(energy, malformed_unknown_action)

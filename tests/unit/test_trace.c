@@ -757,7 +757,7 @@ Test(trace, writer_refuses_invalid_ops)
         const char *what;
     } bad[] = {
         {{.kind = 14}, "unknown op kind 14"},
-        {{.kind = CS_OP_MMA, .addr = 1}, "mma: field addr must be zero"},
+        {{.kind = CS_OP_MMA, .seq = 1}, "mma: field seq must be zero"},
         {{.kind = CS_OP_CTA_BEGIN, .warp = 1}, "cta_begin: field warp must be zero"},
         {{.kind = CS_OP_LDG, .flags = CS_OPF_SWIZZLE}, "ldg: field flags must be zero"},
         {{.kind = CS_OP_STS, .flags = CS_OPF_ACCUM}, "sts: flag accum (0x8) not valid"},
@@ -1032,7 +1032,7 @@ Test(trace, text_import_errors_with_lines)
               "sm 0 frobnicate warp=1\n"                            /* 3 */
               "sm 0 bar warp=1 colour=red\n"                        /* 4 */
               "sm 0 bar warp=1x\n"                                  /* 5 */
-              "sm 0 mma addr=0x10\n"                                /* 6 */
+              "sm 0 mma seq=0x10\n"                                /* 6 */
               "sm 9 bar\n"                                          /* 7 */
               "cim 2 cim_mac x=1\n"                                 /* 8 */
               "sm 0 bar warp=65536\n"                               /* 9 */
@@ -1049,7 +1049,7 @@ Test(trace, text_import_errors_with_lines)
         "bad.txt:3: error: unknown op kind 'frobnicate'",
         "bad.txt:4: error: unknown field 'colour'",
         "bad.txt:5: error: bad number '1x' for warp",
-        "bad.txt:6: error: field 'addr' not valid for mma",
+        "bad.txt:6: error: field 'seq' not valid for mma",
         "bad.txt:7: error: stream sm 9 out of range",
         "bad.txt:8: error: stream cim 2 out of range",
         "bad.txt:9: error: value 65536 out of range for warp (max 65535)",
