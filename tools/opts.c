@@ -175,6 +175,11 @@ int cs_opts_handle(cs_opts *o, int opt, const char *arg)
         else
             return bad(o, "--order: must be ws or os (got \"%s\")", arg);
         return 1;
+    case CS_OPT_CANDIDATES:
+        if (positive(o, "--candidates", arg, CS_CIM_CANDIDATES_MAX, &v) != 1)
+            return 2;
+        o->cim_req.candidates = v;
+        return 1;
     case CS_OPT_DB:
         if (strcmp(arg, "on") == 0)
             o->cim_req.double_buffer = 1;

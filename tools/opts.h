@@ -45,7 +45,7 @@ typedef struct cs_opts {
 enum {
     CS_OPT_SET = 256, CS_OPT_DTYPE, CS_OPT_ENERGY, CS_OPT_TILE, CS_OPT_STAGES, CS_OPT_SPLITK,
     CS_OPT_HELP, CS_OPT_CIM, CS_OPT_MACROS, CS_OPT_MAPPING, CS_OPT_GOAL, CS_OPT_DUP, CS_OPT_ORDER,
-    CS_OPT_DB, CS_OPT_COMPAT, CS_OPT_FIRST_LOCAL = 300
+    CS_OPT_DB, CS_OPT_CANDIDATES, CS_OPT_COMPAT, CS_OPT_FIRST_LOCAL = 300
 };
 #define CS_OPTS_LONG                                                                          \
     {"arch", required_argument, 0, 'a'}, {"workload", required_argument, 0, 'w'},             \
@@ -57,7 +57,8 @@ enum {
     {"macros", required_argument, 0, CS_OPT_MACROS}, {"mapping", required_argument, 0, CS_OPT_MAPPING}, \
     {"goal", required_argument, 0, CS_OPT_GOAL}, {"dup", required_argument, 0, CS_OPT_DUP},     \
     {"order", required_argument, 0, CS_OPT_ORDER},                                            \
-    {"double-buffer", required_argument, 0, CS_OPT_DB}, {"compat", required_argument, 0, CS_OPT_COMPAT}
+    {"double-buffer", required_argument, 0, CS_OPT_DB}, {"candidates", required_argument, 0, CS_OPT_CANDIDATES}, \
+    {"compat", required_argument, 0, CS_OPT_COMPAT}
 /* --cim for the commands that run one placement */
 #define CS_OPTS_LONG_CIM {"cim", required_argument, 0, CS_OPT_CIM}
 #define CS_OPTS_SHORT ":a:w:j:o:qh" /* ":" first: a missing value is told apart */
@@ -88,7 +89,10 @@ enum {
     "      --dup N            copies of each weight tile (over SMs and macros; 1: no\n"      \
     "                         duplication; default: searched)\n" \
     "      --order O          ws (weight-stationary) or os (output-stationary); default searched\n" \
-    "      --double-buffer B  on or off: write the next tiles while computing (default searched)\n"
+    "      --double-buffer B  on or off: write the next tiles while computing (default searched)\n" \
+    "      --candidates K     auto: simulate the estimate's best K mappings by cycles (goals energy\n" \
+    "                         and edp: and by energy) and keep the best by --goal (default 2;\n" \
+    "                         1: the estimate alone)\n"
 
 void cs_opts_init(cs_opts *o, const char *sub, int argc, char **argv);
 /* Handles one option returned by getopt_long if it is a common one. Returns 1 when handled,

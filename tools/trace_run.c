@@ -91,20 +91,22 @@ int cs_trace_record_cmd(cs_opts *o, const char *gemm_name, const char *path)
         cs_placement_energy(&pl, &in.ad->arch, cet);
         cs_run_cim_setup(&pl, &in.ad->arch, cet, &rc_cim);
         cs_cim_mapping cm;
-        st = cs_run_cim_mapping(&rc_cim, g, dtype, &o->cim_req, &cm, &err);
+        cs_run_opts ro; /* the mapping run would choose: its candidates simulated */
+        cs_run_opts_init(&ro);
+        ro.dtype = dtype;
+        ro.cim = &pl;
+        ro.cim_req = o->cim_req;
+        char mjson[4096];
+        st = cs_run_cim_choose(in.ad, g, in.et, &ro, &cm, mjson, sizeof mjson, &err);
         if (st == CS_OK) {
             cs_target t = cs_arch_target(&rc_cim.arch);
             st = cs_cim_opsrc_create(&t, &rc_cim.target, g, &cm, &lay, 0, &src, &err);
             char sum[200];
             cs_cim_mapping_str(&cm, sum, sizeof sum);
-            cs_buf mj;
-            cs_buf_init(&mj);
-            cs_cim_mapping_json(&cm, &mj);
             put(&k, "mapping.kind", "cim");
             put(&k, "mapping.summary", "%s", sum);
             put(&k, "mapping.ctas", "0");
-            put(&k, "mapping.details", "%s", mj.data);
-            cs_buf_free(&mj);
+            put(&k, "mapping.details", "%s", mjson);
             put(&k, "mapping.macros_used", "%" PRIu64, cs_cim_mapping_macros_used(&cm));
             put(&k, "cim.spec", "%s", o->cim);
             put(&k, "cim.macros", "%s", o->macros ? o->macros : "iso-area");

@@ -204,6 +204,8 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                     inputs * ct->onchip_pj_per_byte + spill_bytes * (double)ctrls * ct->onchip_pj_per_byte;
     if (m->resident && g->repeat > 1)
         energy -= (wbytes / ct->ch * ct->write_pj + wbytes * ct->dram_pj_per_byte) * (1.0 - 1.0 / (double)g->repeat);
+    /* what accrues with time (leakage, static power) over the estimated cycles, every repeat */
+    energy += ct->static_pj_per_cycle * m->est_cycles * (double)g->repeat;
     m->est_energy_pj = energy;
 }
 
@@ -252,12 +254,27 @@ static bool complete(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
     return true;
 }
 
-static void consider(const cs_cim_mapping *cand, int goal, cs_cim_mapping *best, bool *found)
+/* Every complete candidate of the enumeration, in its order. */
+typedef struct cand_list {
+    cs_cim_mapping *m;
+    size_t n, cap;
+} cand_list;
+
+static void consider(cand_list *l, const cs_cim_mapping *cand)
 {
-    if (!*found || score(cand, goal) < score(best, goal) * 0.999) {
-        *best = *cand;
-        *found = true;
-    }
+    CS_GROW(l->m, l->cap, l->n + 1);
+    l->m[l->n++] = *cand;
+}
+
+/* The index of the best candidate by goal not yet taken; a candidate beats an earlier one only
+ * when its score is lower by more than 0.1 % (ties keep the enumeration order). */
+static size_t best_of(const cand_list *l, int goal, const bool *taken)
+{
+    size_t best = l->n;
+    for (size_t i = 0; i < l->n; i++)
+        if (!taken[i] && (best == l->n || score(&l->m[i], goal) < score(&l->m[best], goal) * 0.999))
+            best = i;
+    return best;
 }
 
 /* The WWW algorithm on a controller's share: tile, bank spread, M1 and loop order. */
@@ -294,6 +311,17 @@ static bool www_fill(const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_ci
 cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
                      const cs_cim_request *req, cs_cim_mapping *out, cs_err *err)
 {
+    size_t n;
+    cs_cim_request one = *req;
+    one.candidates = 1;
+    return cs_cim_map_candidates(t, ct, g, dtype, &one, out, 1, &n, err);
+}
+
+cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
+                                const cs_cim_request *req, cs_cim_mapping *out, size_t cap, size_t *nout,
+                                cs_err *err)
+{
+    *nout = 0;
     if (!ct->macros || !ct->controllers || !ct->rp || !ct->cp)
         return cs_err_add(err, CS_INVALID, "mapper: error: cim: no macros to map onto");
     /* The primitive's latency and energies are those of its listed precisions; wider data
@@ -305,11 +333,13 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                           "%u bits (give a primitive file with wider input_bits and weight_bits)",
                           ct->name ? ct->name : "the primitive", ct->input_bits, ct->weight_bits,
                           cs_dtype_name(dtype), bits);
-    if ((req->mode == CS_CIM_MAP_WWW && ct->level != CS_CIM_L2) || req->mode == CS_CIM_MAP_TIMELOOP)
-        return cs_nest_cim_map(t, ct, g, dtype, req, out, err);
+    if ((req->mode == CS_CIM_MAP_WWW && ct->level != CS_CIM_L2) || req->mode == CS_CIM_MAP_TIMELOOP) {
+        cs_status st = cs_nest_cim_map(t, ct, g, dtype, req, out, err); /* one mapping: the nest's */
+        *nout = st == CS_OK;
+        return st;
+    }
     uint64_t tk = (uint64_t)ct->rp * ct->rh, tn = (uint64_t)ct->cp * ct->ch;
-    cs_cim_mapping best;
-    bool found = false;
+    cand_list all = {0};
     uint64_t nN = cdiv(g->n, tn), nK = cdiv(g->k, tk);
     /* grids: powers of two (and the exact tile counts) for each dimension */
     uint32_t gn_opts[24], gk_opts[24], gm_opts[24];
@@ -341,7 +371,7 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                         m.dup = req->dup / m.grid_m;
                     }
                     if (complete(t, ct, g, dtype, &m))
-                        consider(&m, CS_CIM_GOAL_CYCLES, &best, &found);
+                        consider(&all, &m);
                     continue;
                 }
                 m.kt = (uint32_t)min64(tk, cdiv(g->k, m.grid_k));
@@ -364,19 +394,45 @@ cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                             m.double_buffer = db;
                             m.dup = dup;
                             if (complete(t, ct, g, dtype, &m))
-                                consider(&m, req->goal, &best, &found);
+                                consider(&all, &m);
                         }
 
                     }
                 }
             }
-    if (!found)
+    if (!all.n)
         return cs_err_add(err, CS_INVALID,
                           "mapper: error: cim: no mapping of %s (%llux%llux%llu) fits %u macros per controller "
                           "with the forced options (dup %u)",
                           g->name, (unsigned long long)g->m, (unsigned long long)g->n, (unsigned long long)g->k,
                           ct->macros, req->dup);
-    *out = best;
+    /* The best by the goal's estimate first; then, for the simulation to decide between, the
+     * next best by estimated cycles, and (goals energy and edp) by estimated energy, in turn,
+     * up to `candidates` of each: the energy goal then simulates every mapping the cycle goal
+     * would, so it never ends with more energy than the cycle goal's choice. www: the study's
+     * mapping alone, its grid chosen by cycles. */
+    uint32_t k = req->mode == CS_CIM_MAP_WWW ? 1 : req->candidates ? req->candidates : CS_CIM_CANDIDATES;
+    int goal = req->mode == CS_CIM_MAP_WWW ? CS_CIM_GOAL_CYCLES : req->goal;
+    bool *taken = cs_calloc(all.n, sizeof *taken);
+    size_t i = best_of(&all, goal, taken);
+    taken[i] = true;
+    out[(*nout)++] = all.m[i];
+    uint32_t per[2] = {goal == CS_CIM_GOAL_CYCLES, goal == CS_CIM_GOAL_ENERGY};
+    if (goal == CS_CIM_GOAL_CYCLES)
+        per[1] = k; /* the cycle goal needs no energy-ranked candidates */
+    for (int round = 0; *nout < cap && (per[0] < k || per[1] < k); round++) {
+        int g2 = round % 2 ? CS_CIM_GOAL_ENERGY : CS_CIM_GOAL_CYCLES;
+        if (per[round % 2] >= k)
+            continue;
+        per[round % 2]++;
+        size_t j = best_of(&all, g2, taken);
+        if (j == all.n)
+            break;
+        taken[j] = true;
+        out[(*nout)++] = all.m[j];
+    }
+    cs_free(taken);
+    cs_free(all.m);
     return CS_OK;
 }
 

@@ -66,6 +66,7 @@ typedef struct cs_cim_target {
     uint64_t stage_bytes;         /* shared memory per SM for staging inputs (0: none) */
     uint64_t acc_bytes;           /* register-file bytes per controller for partial sums */
     double mac_pj, write_pj;      /* per MAC, per weight write of ch bytes (scaled) */
+    double static_pj_per_cycle;   /* energy that accrues with time (leakage, static power), whole GPU */
     double dram_pj_per_byte, onchip_pj_per_byte;
     uint32_t psum_bytes;          /* a partial sum (compat.psum_bits; 4 by default) */
     bool adder_tree;              /* compat.adder_tree */
@@ -77,8 +78,13 @@ typedef struct cs_cim_request {
     uint32_t dup;                 /* copies of each weight tile in the GPU (grid_m x dup); 0: search */
     int order;                    /* -1: search */
     int double_buffer;            /* -1: search, 0 off, 1 on */
+    uint32_t candidates;          /* auto: mappings the runner simulates per goal (0: CS_CIM_CANDIDATES) */
     const cs_nest_spec *spec;     /* CS_CIM_MAP_TIMELOOP (and the PE-array baseline): the map read */
 } cs_cim_request;
+
+/* The default of --candidates: the best two by estimated cycles (and, for the energy and EDP
+ * goals, the best two by estimated energy too) are simulated (docs/model.md section 13.4). */
+enum { CS_CIM_CANDIDATES = 2, CS_CIM_CANDIDATES_MAX = 16 };
 
 typedef struct cs_cim_mapping {
     int mode, goal, order;
@@ -105,9 +111,16 @@ typedef struct cs_cim_mapping {
 } cs_cim_mapping;
 
 void cs_cim_request_init(cs_cim_request *r);
-/* Chooses a mapping. CS_INVALID when a forced field cannot work (e.g. dup beyond the macros). */
+/* The mapping the estimate ranks best for the goal. CS_INVALID when a forced field cannot work
+ * (e.g. dup beyond the macros). */
 cs_status cs_cim_map(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
                      const cs_cim_request *req, cs_cim_mapping *out, cs_err *err);
+/* The candidates for the runner to simulate (at most cap, *n of them): the estimate's best for
+ * the goal first, then the next best by estimated cycles and (goals energy, edp) by estimated
+ * energy in turn, up to req->candidates of each; a deterministic order. www mode: one. */
+cs_status cs_cim_map_candidates(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype,
+                                const cs_cim_request *req, cs_cim_mapping *out, size_t cap, size_t *n,
+                                cs_err *err);
 /* Op streams for execution `repeat` of g (repeats after the first skip the weight writes of a
  * resident mapping). Weight offsets of the l2 level are per-slice byte offsets (the slice
  * keeps its weights in its own DRAM channel); other addresses come from lay. */

@@ -246,6 +246,13 @@ static cs_status deadlock(cs_gpu *g, const char *what, cs_err *err)
 
 cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *err)
 {
+    bool done;
+    return cs_gpu_run_kernel_until(g, src, CS_PS_NEVER, elapsed, &done, err);
+}
+
+cs_status cs_gpu_run_kernel_until(cs_gpu *g, cs_opsrc *src, cs_ps within_ps, cs_ps *elapsed, bool *done, cs_err *err)
+{
+    *done = true;
     cs_ps t0 = cs_engine_now(g->eng);
     cs_cpath *cpa = cs_req_pool_cpath(g->pool);
     cs_cpath_kernel_start(cpa, t0);
@@ -278,8 +285,14 @@ cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed, cs_err *er
     g->tail_left = g->sms_running / 2;
     g->tail_armed = g->sms_running > 0;
     cs_status st = CS_OK;
+    cs_ps until = within_ps == CS_PS_NEVER || t0 > CS_PS_NEVER - within_ps ? CS_PS_NEVER : t0 + within_ps;
     if (g->sms_running)
-        st = run_engine(g, CS_PS_NEVER, err);
+        st = run_engine(g, until, err);
+    if (st == CS_OK && g->sms_running && until != CS_PS_NEVER && cs_engine_next_time(g->eng) != CS_PS_NEVER) {
+        *done = false; /* the deadline came first: the kernel is abandoned, the GPU unusable */
+        *elapsed = until - t0;
+        return CS_OK;
+    }
     for (uint32_t s = 0; s < src->nstreams && st == CS_OK; s++)
         if (src->streams[s].kind == CS_STREAM_SM)
             st = cs_sm_status(g->sms[src->streams[s].unit], err);

@@ -38,6 +38,10 @@ const cs_clock *cs_gpu_clock(const cs_gpu *g);
  * time from the call to the last SM's completion. Errors: a malformed stream (CS_FORMAT...),
  * a stall (CS_DEADLOCK, with a dump of every component), a source failing mid-run. */
 cs_status cs_gpu_run_kernel(cs_gpu *g, cs_opsrc *src, cs_ps *elapsed_ps, cs_err *err);
+/* As cs_gpu_run_kernel, but stops once within_ps of simulated time have passed: *done false
+ * then, and the GPU is left mid-run (only cs_gpu_destroy is valid on it). */
+cs_status cs_gpu_run_kernel_until(cs_gpu *g, cs_opsrc *src, cs_ps within_ps, cs_ps *elapsed_ps, bool *done,
+                                  cs_err *err);
 /* The last kernel's time attributed to causes (ps per cause, docs/model.md section 14.5): the
  * critical path of the SM that finished last; sums to the kernel's elapsed time. */
 void cs_gpu_kernel_attribution(const cs_gpu *g, uint64_t out_ps[CS_CAUSES]);

@@ -23,6 +23,20 @@ void cs_run_cim_setup(const cs_placement *pl, const cs_arch *a, const cs_energy_
 {
     out->arch = cs_placement_arch(pl, a);
     out->target = cs_placement_target(pl, &out->arch, et);
+    /* the energy that accrues with time, for the mapper's energy estimate: one cycle of an idle
+     * GPU with the placement (an action the table lacks shows up later, in the run itself) */
+    cs_gpu *gpu;
+    cs_err err;
+    cs_err_init(&err);
+    if (cs_gpu_create(&out->arch, pl, &gpu, &err) == CS_OK) {
+        cs_energy_report rep;
+        if (cs_energy_eval(et, cs_gpu_stats(gpu), NULL, 1.0 / cs_arch_clock_hz(&out->arch), &rep, &err) == CS_OK) {
+            out->target.static_pj_per_cycle = rep.total_pj;
+            cs_energy_report_free(&rep);
+        }
+        cs_gpu_destroy(gpu);
+    }
+    cs_err_free(&err);
 }
 
 cs_status cs_run_cim_mapping(const cs_run_cim *rc, const cs_gemm *g, int dtype, const cs_cim_request *req,
@@ -260,70 +274,24 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
         gr->bound = gr->top_cause;
 }
 
-static cs_status simulate(job *jb, size_t gi, cs_err *err)
+/* The PE-array baseline's loop nest (compat.baseline = pe_array) and the executor's view. */
+typedef struct pe_exec {
+    const cs_nest_hw *hw;
+    const cs_nest_plan *plan;
+} pe_exec;
+
+/* Runs GEMM gi of the job on a fresh GPU: its repeats with the op streams of cm (CiM), pe (the
+ * PE array), tl (tensor cores) or the job's factory, then the flush, invariants, bounds and
+ * energy, into gr (whose mapping fields the caller set). A run still going at deadline_ps of
+ * simulated time stops there: *done false and gr holds nothing of it (CS_PS_NEVER: no deadline). */
+static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const pe_exec *pe, const cs_tc_tiling *tl,
+                         cs_ps deadline_ps, bool *done, cs_gemm_result *gr, cs_err *err)
 {
-    const cs_arch *a = &jb->ad->arch;
-    cs_gemm_result *gr = &jb->r->gemms[gi];
+    const cs_arch *a = jb->arch;
     const cs_gemm *g = &jb->w->gemms[gi];
-    gr->gemm = *g;
-    gr->macs = g->m * g->n * g->k * g->repeat;
-    snprintf(gr->mapping_json, sizeof gr->mapping_json, "{}");
-    cs_tc_tiling tl = {0};
-    cs_cim_mapping cm = {0};
-    cs_nest_hw pe_hw;
-    cs_nest_plan pe = {0};
-    bool pe_array = !jb->o->cim && !jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY;
-    cs_status st = CS_OK;
-    if (pe_array) { /* the WWW study's baseline compute block (compat.h) */
-        cs_target pt = cs_arch_target(a);
-        st = cs_compat_pe_plan(&a->compat, &pt, (uint32_t)a->tc.mma_n,
-                               (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(jb->dtype)), g, jb->dtype,
-                               jb->o->cim_req.spec, &pe_hw, &pe, err);
-        if (st != CS_OK)
-            return st;
-        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "pe_array");
-        cs_nest_plan_str(&pe, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
-        cs_buf mj;
-        cs_buf_init(&mj);
-        cs_json pj;
-        cs_json_init(&pj, &mj, 0);
-        cs_nest_plan_json(&pe, &pj);
-        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
-        cs_buf_free(&mj);
-    } else if (jb->o->cim && !jb->o->factory) {
-        st = cs_run_cim_mapping(&jb->rc, g, jb->dtype, &jb->o->cim_req, &cm, err);
-        if (st != CS_OK)
-            return st;
-        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "cim");
-        cs_cim_mapping_str(&cm, gr->mapping, sizeof gr->mapping);
-        cs_buf mj;
-        cs_buf_init(&mj);
-        cs_cim_mapping_json(&cm, &mj);
-        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
-        cs_buf_free(&mj);
-        gr->cim_macros_used = cs_cim_mapping_macros_used(&cm);
-    } else if (!jb->o->factory && jb->o->cim_req.spec) {
-        return cs_err_add(err, CS_USAGE,
-                          "mapper: error: %s: a Timeloop mapping runs on a CiM placement (--cim) or on the PE-array "
-                          "baseline (compat.baseline = pe_array); the tensor cores have their own mapper",
-                          jb->o->cim_req.spec->source);
-    } else if (!jb->o->factory) {
-        st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
-        if (st != CS_OK)
-            return st;
-        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "tensor_core");
-        cs_tc_tiling_str(&tl, jb->dtype, gr->mapping, sizeof gr->mapping);
-        gr->ctas = cs_tc_ctas(g, &tl, jb->dtype);
-    } else {
-        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "%s", jb->o->mapping_kind ? jb->o->mapping_kind : "trace");
-        snprintf(gr->mapping, sizeof gr->mapping, "%s", jb->o->mapping_note ? jb->o->mapping_note : "");
-        if (jb->o->mapping_json)
-            snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", jb->o->mapping_json);
-        gr->ctas = jb->o->mapping_ctas;
-        gr->cim_macros_used = jb->o->mapping_macros_used;
-    }
-    a = jb->arch;
     cs_gpu *gpu;
+    cs_status st;
+    *done = true;
     if ((st = cs_gpu_create(a, jb->o->cim, &gpu, err)) != CS_OK)
         return st;
     cs_target t = cs_arch_target(a);
@@ -331,29 +299,34 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     cs_gpu_set_layout(gpu, lay0.a, lay0.c);
     cs_ps total = 0;
     uint64_t attr_ps[CS_CAUSES] = {0};
-    for (uint64_t r = 0; r < g->repeat && st == CS_OK; r++) {
+    for (uint64_t r = 0; r < g->repeat && st == CS_OK && *done; r++) {
         cs_opsrc *src = NULL;
         if (jb->o->factory) {
             st = jb->o->factory(jb->o->factory_ctx, gi, r, &src, err);
-        } else if (pe_array) {
+        } else if (pe) {
             cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_nest_opsrc_create(&t, &pe_hw, &pe, g, &lay, r, &src, err);
-        } else if (jb->o->cim) {
+            st = cs_nest_opsrc_create(&t, pe->hw, pe->plan, g, &lay, r, &src, err);
+        } else if (cm) {
             cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, &cm, &lay, r, &src, err);
+            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, cm, &lay, r, &src, err);
         } else {
             cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_tc_opsrc_create(&t, g, &tl, &lay, &src, err);
+            st = cs_tc_opsrc_create(&t, g, tl, &lay, &src, err);
         }
         cs_ps elapsed = 0;
         if (st == CS_OK)
-            st = cs_gpu_run_kernel(gpu, src, &elapsed, err);
+            st = cs_gpu_run_kernel_until(gpu, src, deadline_ps == CS_PS_NEVER ? CS_PS_NEVER : deadline_ps - total,
+                                         &elapsed, done, err);
         cs_opsrc_destroy(src);
         total += elapsed;
         uint64_t k_ps[CS_CAUSES];
         cs_gpu_kernel_attribution(gpu, k_ps);
         for (int c = 0; c < CS_CAUSES; c++)
             attr_ps[c] += k_ps[c];
+    }
+    if (!*done) { /* past the deadline: abandoned mid-run */
+        cs_gpu_destroy(gpu);
+        return st;
     }
     cs_gpu_totals kt;
     cs_gpu_totals_get(gpu, &kt);
@@ -387,7 +360,196 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     return st;
 }
 
+static void cim_mapping_fields(const cs_cim_mapping *cm, cs_gemm_result *gr)
+{
+    snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "cim");
+    cs_cim_mapping_str(cm, gr->mapping, sizeof gr->mapping);
+    cs_buf mj;
+    cs_buf_init(&mj);
+    cs_cim_mapping_json(cm, &mj);
+    snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
+    cs_buf_free(&mj);
+    gr->cim_macros_used = cs_cim_mapping_macros_used(cm);
+}
+
+static void gemm_result_free(cs_gemm_result *gr)
+{
+    cs_energy_report_free(&gr->energy);
+    cs_free(gr->stats_text);
+    gr->stats_text = NULL;
+}
+
+/* The figure the goal minimises. */
+static double goal_score(const cs_gemm_result *gr, int goal)
+{
+    return goal == CS_CIM_GOAL_ENERGY ? gr->energy.total_pj
+           : goal == CS_CIM_GOAL_EDP  ? gr->energy.total_pj * (double)gr->cycles
+                                      : (double)gr->cycles;
+}
+
+/* CiM, auto mapping: the estimate's candidates are simulated, the best by the goal kept (the
+ * first on a tie). For the cycle goal, a candidate still running when the best so far finished
+ * is abandoned. The mapping's JSON lists every candidate with its estimate and outcome. */
+static cs_status simulate_cim(job *jb, size_t gi, cs_gemm_result *gr, cs_cim_mapping *chosen_out, cs_err *err)
+{
+    const cs_gemm *g = &jb->w->gemms[gi];
+    const cs_cim_request *req = &jb->o->cim_req;
+    enum { CAP = 2 * CS_CIM_CANDIDATES_MAX + 1 };
+    cs_cim_mapping cands[CAP];
+    size_t n;
+    cs_target t = cs_arch_target(&jb->rc.arch);
+    cs_status st = cs_cim_map_candidates(&t, &jb->rc.target, g, jb->dtype, req, cands, CAP, &n, err);
+    if (st != CS_OK)
+        return st;
+    cs_gemm_result best = *gr, trial;
+    size_t chosen = n;
+    bool ran[CAP] = {false}, finished[CAP] = {false};
+    cs_gemm_result outcome[CAP];
+    for (size_t i = 0; i < n; i++) {
+        trial = *gr;
+        cim_mapping_fields(&cands[i], &trial);
+        cs_ps deadline = CS_PS_NEVER;
+        if (chosen < n && req->goal == CS_CIM_GOAL_CYCLES) /* cycles to ps, rounded up: a tie still finishes */
+            deadline = cs_clock_ps(&(cs_clock){jb->arch->clock_khz}, best.cycles + 1);
+        bool done;
+        cs_err e;
+        cs_err_init(&e);
+        st = execute(jb, gi, &cands[i], NULL, NULL, deadline, &done, &trial, &e);
+        if (st != CS_OK) { /* a candidate that fails is an error of the run, as a single mapping's */
+            cs_err_merge(err, &e);
+            cs_err_free(&e);
+            gemm_result_free(&trial);
+            if (chosen < n)
+                gemm_result_free(&best);
+            return st;
+        }
+        cs_err_free(&e);
+        ran[i] = true;
+        finished[i] = done;
+        outcome[i] = trial;
+        if (!done)
+            continue;
+        if (chosen == n || goal_score(&trial, req->goal) < goal_score(&best, req->goal)) {
+            if (chosen < n)
+                gemm_result_free(&best);
+            best = trial;
+            chosen = i;
+        } else {
+            gemm_result_free(&trial);
+        }
+    }
+    CS_ASSERT(chosen < n); /* the first candidate always runs to the end */
+    *gr = best;
+    if (chosen_out)
+        *chosen_out = cands[chosen];
+    if (n > 1) { /* the candidates and what each did, in the mapping's JSON */
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_puts(&b, gr->mapping_json);
+        b.len--; /* reopen the object */
+        cs_buf_puts(&b, ",\"candidates\":[");
+        for (size_t i = 0; i < n; i++) {
+            char sum[CS_RESULT_STR];
+            cs_cim_mapping_str(&cands[i], sum, sizeof sum);
+            cs_buf_printf(&b, "%s{\"summary\":\"%s\",\"estimated_cycles\":%.0f,\"estimated_energy_pj\":%.0f,", i ? "," : "",
+                          sum, round(cands[i].est_cycles), round(cands[i].est_energy_pj));
+            if (finished[i])
+                cs_buf_printf(&b, "\"cycles\":%" PRIu64 ",\"energy_pj\":%.6g,", outcome[i].cycles,
+                              outcome[i].energy.total_pj);
+            else
+                cs_buf_printf(&b, "\"cycles\":null,\"energy_pj\":null,\"abandoned\":%s,", ran[i] ? "true" : "false");
+            cs_buf_printf(&b, "\"chosen\":%s}", i == chosen ? "true" : "false");
+        }
+        cs_buf_puts(&b, "]}");
+        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", b.data);
+        cs_buf_free(&b);
+    }
+    return CS_OK;
+}
+
+static cs_gemm_result *gemm_result_start(job *jb, size_t gi)
+{
+    cs_gemm_result *gr = &jb->r->gemms[gi];
+    const cs_gemm *g = &jb->w->gemms[gi];
+    gr->gemm = *g;
+    gr->macs = g->m * g->n * g->k * g->repeat;
+    snprintf(gr->mapping_json, sizeof gr->mapping_json, "{}");
+    return gr;
+}
+
+static cs_status simulate(job *jb, size_t gi, cs_err *err)
+{
+    const cs_arch *a = &jb->ad->arch;
+    cs_gemm_result *gr = gemm_result_start(jb, gi);
+    const cs_gemm *g = &jb->w->gemms[gi];
+    bool done;
+    if (jb->o->cim && !jb->o->factory)
+        return simulate_cim(jb, gi, gr, NULL, err);
+    if (!jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY) { /* the study's baseline (compat.h) */
+        cs_target pt = cs_arch_target(a);
+        cs_nest_hw hw;
+        cs_nest_plan plan = {0};
+        cs_status st = cs_compat_pe_plan(&a->compat, &pt, (uint32_t)a->tc.mma_n,
+                                         (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(jb->dtype)), g, jb->dtype,
+                                         jb->o->cim_req.spec, &hw, &plan, err);
+        if (st != CS_OK)
+            return st;
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "pe_array");
+        cs_nest_plan_str(&plan, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
+        cs_buf mj;
+        cs_buf_init(&mj);
+        cs_json pj;
+        cs_json_init(&pj, &mj, 0);
+        cs_nest_plan_json(&plan, &pj);
+        snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
+        cs_buf_free(&mj);
+        return execute(jb, gi, NULL, &(pe_exec){&hw, &plan}, NULL, CS_PS_NEVER, &done, gr, err);
+    }
+    if (!jb->o->factory && jb->o->cim_req.spec)
+        return cs_err_add(err, CS_USAGE,
+                          "mapper: error: %s: a Timeloop mapping runs on a CiM placement (--cim) or on the PE-array "
+                          "baseline (compat.baseline = pe_array); the tensor cores have their own mapper",
+                          jb->o->cim_req.spec->source);
+    cs_tc_tiling tl = {0};
+    if (!jb->o->factory) {
+        cs_status st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
+        if (st != CS_OK)
+            return st;
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "tensor_core");
+        cs_tc_tiling_str(&tl, jb->dtype, gr->mapping, sizeof gr->mapping);
+        gr->ctas = cs_tc_ctas(g, &tl, jb->dtype);
+    } else {
+        snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "%s", jb->o->mapping_kind ? jb->o->mapping_kind : "trace");
+        snprintf(gr->mapping, sizeof gr->mapping, "%s", jb->o->mapping_note ? jb->o->mapping_note : "");
+        if (jb->o->mapping_json)
+            snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", jb->o->mapping_json);
+        gr->ctas = jb->o->mapping_ctas;
+        gr->cim_macros_used = jb->o->mapping_macros_used;
+    }
+    return execute(jb, gi, NULL, NULL, &tl, CS_PS_NEVER, &done, gr, err);
+}
+
 static cs_status finish(job *jb, cs_result **out, cs_err *err);
+static void prepare(job *jb, const cs_run_spec *sp);
+
+cs_status cs_run_cim_choose(const cs_arch_doc *ad, const cs_gemm *g, const cs_energy_table *et, const cs_run_opts *o,
+                            cs_cim_mapping *out, char *json, size_t json_bytes, cs_err *err)
+{
+    cs_workload w = {.name = (char *)g->name, .source = (char *)"", .gemms = (cs_gemm *)g, .count = 1};
+    cs_run_spec sp = {ad, &w, et, o};
+    job jb;
+    prepare(&jb, &sp);
+    cs_status st = simulate_cim(&jb, 0, gemm_result_start(&jb, 0), out, err);
+    jb.status[0] = st;
+    snprintf(json, json_bytes, "%s", jb.r->gemms[0].mapping_json);
+    cs_result *r = NULL;
+    cs_err ignored;
+    cs_err_init(&ignored);
+    finish(&jb, &r, &ignored); /* frees the job (its errors are already in err) */
+    cs_err_free(&ignored);
+    cs_result_destroy(r);
+    return st;
+}
 
 static void *worker(void *arg)
 {

@@ -60,6 +60,11 @@ void cs_run_cim_setup(const cs_placement *pl, const cs_arch *a, const cs_energy_
 /* The CiM mapping the runner would use for g. */
 cs_status cs_run_cim_mapping(const cs_run_cim *rc, const cs_gemm *g, int dtype, const cs_cim_request *req,
                              cs_cim_mapping *out, cs_err *err);
+/* The CiM mapping a run with options o would choose for g: the estimate's candidates
+ * simulated, the best by the goal (o->cim set, no factory); json gets the mapping's JSON as the
+ * result reports it (with the candidates). */
+cs_status cs_run_cim_choose(const cs_arch_doc *ad, const cs_gemm *g, const cs_energy_table *et, const cs_run_opts *o,
+                            cs_cim_mapping *out, char *json, size_t json_bytes, cs_err *err);
 /* The tiling the runner would use for g. */
 cs_status cs_run_tiling(const cs_arch *a, const cs_gemm *g, int dtype, const cs_tc_overrides *ov,
                         cs_tc_tiling *out, cs_err *err);

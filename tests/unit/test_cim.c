@@ -203,6 +203,7 @@ static outcome simulate(const char *cim, const char *macros, const char *w, uint
     cs_run_opts_init(&o);
     o.cim = &pl;
     o.cim_req.dup = dup;
+    o.cim_req.candidates = 1; /* the estimate's mapping: these tests compare mechanisms, not searches */
     cs_result *r = NULL;
     cr_assert_eq(cs_run(d, wl, et, &o, &r, &err), CS_OK, "%s", err.count ? err.msg[0] : "");
     outcome out = {.cycles = r->cycles, .cim_write_pj = r->breakdown_pj[CS_EB_CIM_WRITE],
