@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "compat.h"
-#include "placement.h"
 #include "run.h"
 #include "wwwstudy.h"
 
@@ -26,38 +25,19 @@ static double json_num(const char *json, const char *key)
     return p ? strtod(p + strlen(k), NULL) : 0;
 }
 
-/* One GEMM of 512x1024x1024 on arch with overrides, optionally a placement and the www mapping. */
+/* One GEMM of 512x1024x1024 on arch with nsets overrides (-1: a NULL-terminated list), optionally a
+ * placement, with the www mapping. */
 static cs_result *one(const char *arch, const char *const *sets, int nsets, const char *cim, const char *macros,
                       cs_err *err)
 {
-    cs_arch_doc *ad = NULL;
-    cs_workload *wl = NULL;
-    cs_energy_table *et = NULL;
+    if (nsets < 0) /* sets is NULL-terminated */
+        for (nsets = 0; sets[nsets]; nsets++) {
+        }
     cs_result *r = NULL;
-    cs_placement pl;
-    bool has_pl = false;
-    cs_status st = cs_arch_load(arch, sets, nsets, &ad, err);
-    if (st == CS_OK)
-        st = cs_workload_load("512,1024,1024", &wl, err);
-    if (st == CS_OK)
-        st = cs_energy_table_load(ad->arch.energy.table, &et, err);
-    if (st == CS_OK && cim) {
-        st = cs_placement_parse(&ad->arch, cim, macros, &pl, err);
-        has_pl = st == CS_OK;
+    if (cs_ws_run_gemm(arch, sets, nsets, cim, macros, CS_CIM_MAP_WWW, NULL, &r, NULL, err) != CS_OK) {
+        cs_result_destroy(r);
+        return NULL;
     }
-    if (st == CS_OK) {
-        cs_run_opts o;
-        cs_run_opts_init(&o);
-        o.command = "cimsim validate";
-        o.cim = has_pl ? &pl : NULL;
-        o.cim_req.mode = CS_CIM_MAP_WWW;
-        cs_run(ad, wl, et, &o, &r, err);
-    }
-    if (has_pl)
-        cs_placement_free(&pl);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(wl);
-    cs_arch_doc_destroy(ad);
     return r;
 }
 
@@ -229,7 +209,7 @@ static cs_status section_www(cs_buf *md, int *checks, int *failed, cs_err *err)
         snprintf(spec, sizeof spec, "%s@rf", prims[p]);
         snprintf(name, sizeof name, "rf-%s-consv2p1", prims[p]);
         const cs_ws_config *c = cs_ws_find(&w, name);
-        cs_result *r = one("www-sm", www, 9, spec, "1", err);
+        cs_result *r = one("www-sm", www, -1, spec, "1", err);
         if (!r || !c) {
             st = r ? CS_INTERNAL : err->status;
             cs_result_destroy(r);
@@ -259,7 +239,7 @@ static cs_status section_www(cs_buf *md, int *checks, int *failed, cs_err *err)
         snprintf(spec, sizeof spec, "%s@smem", prims[p]);
         snprintf(name, sizeof name, "smem-%s-cons", prims[p]);
         const cs_ws_config *c = cs_ws_find(&w, name);
-        cs_result *r = one("www-sm", www, 9, spec, "4", err);
+        cs_result *r = one("www-sm", www, -1, spec, "4", err);
         cs_ws_run old = {0};
         if (!r || !c || (st = cs_ws_reproduce(c, NULL, 0, &old, err)) != CS_OK) {
             st = st != CS_OK ? st : r ? CS_INTERNAL : err->status;
@@ -296,7 +276,7 @@ static cs_status section_traffic(cs_buf *md, int *checks, int *failed, cs_err *e
         char spec[32];
         snprintf(spec, sizeof spec, "%s@rf", prims[p]);
         cs_result *r = one("www-sm", NULL, 0, spec, "1", err);
-        cs_result *s = r ? one("www-sm", www, 9, spec, "1", err) : NULL;
+        cs_result *s = r ? one("www-sm", www, -1, spec, "1", err) : NULL;
         if (!r || !s) {
             cs_result_destroy(r);
             st = err->status ? err->status : CS_INTERNAL;
