@@ -274,18 +274,21 @@ static void bounds(const cs_arch *a, const cs_run_cim *rc, const cs_placement *p
         gr->bound = gr->top_cause;
 }
 
-/* The PE-array baseline's loop nest (compat.baseline = pe_array) and the executor's view. */
-typedef struct pe_exec {
-    const cs_nest_hw *hw;
-    const cs_nest_plan *plan;
-} pe_exec;
+/* Runs GEMM gi of the job on a fresh GPU: its repeats with the op streams of cm (CiM), tl
+ * (tensor cores) or the job's factory, then the flush, invariants, bounds and energy, into gr
+ * (whose mapping fields the caller set). A run still going at deadline_ps of simulated time
+ * stops there: *done false and gr holds nothing of it (CS_PS_NEVER: no deadline). */
+/* What generates a GEMM's op streams: one of a CiM mapping, a tensor-core tiling, a PE-array
+ * plan (the WWW study's baseline block), or none (the job's factory). */
+typedef struct plan {
+    const cs_cim_mapping *cm;
+    const cs_tc_tiling *tl;
+    const cs_nest_hw *pe_hw;
+    const cs_nest_plan *pe;
+} plan;
 
-/* Runs GEMM gi of the job on a fresh GPU: its repeats with the op streams of cm (CiM), pe (the
- * PE array), tl (tensor cores) or the job's factory, then the flush, invariants, bounds and
- * energy, into gr (whose mapping fields the caller set). A run still going at deadline_ps of
- * simulated time stops there: *done false and gr holds nothing of it (CS_PS_NEVER: no deadline). */
-static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const pe_exec *pe, const cs_tc_tiling *tl,
-                         cs_ps deadline_ps, bool *done, cs_gemm_result *gr, cs_err *err)
+static cs_status execute(job *jb, size_t gi, const plan *pn, cs_ps deadline_ps, bool *done, cs_gemm_result *gr,
+                         cs_err *err)
 {
     const cs_arch *a = jb->arch;
     const cs_gemm *g = &jb->w->gemms[gi];
@@ -301,18 +304,15 @@ static cs_status execute(job *jb, size_t gi, const cs_cim_mapping *cm, const pe_
     uint64_t attr_ps[CS_CAUSES] = {0};
     for (uint64_t r = 0; r < g->repeat && st == CS_OK && *done; r++) {
         cs_opsrc *src = NULL;
-        if (jb->o->factory) {
+        cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
+        if (jb->o->factory)
             st = jb->o->factory(jb->o->factory_ctx, gi, r, &src, err);
-        } else if (pe) {
-            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_nest_opsrc_create(&t, pe->hw, pe->plan, g, &lay, r, &src, err);
-        } else if (cm) {
-            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, cm, &lay, r, &src, err);
-        } else {
-            cs_gemm_layout lay = cs_run_layout(g, jb->dtype, r);
-            st = cs_tc_opsrc_create(&t, g, tl, &lay, &src, err);
-        }
+        else if (pn->pe)
+            st = cs_nest_opsrc_create(&t, pn->pe_hw, pn->pe, g, &lay, r, &src, err);
+        else if (pn->cm)
+            st = cs_cim_opsrc_create(&t, &jb->rc.target, g, pn->cm, &lay, r, &src, err);
+        else
+            st = cs_tc_opsrc_create(&t, g, pn->tl, &lay, &src, err);
         cs_ps elapsed = 0;
         if (st == CS_OK)
             st = cs_gpu_run_kernel_until(gpu, src, deadline_ps == CS_PS_NEVER ? CS_PS_NEVER : deadline_ps - total,
@@ -414,7 +414,8 @@ static cs_status simulate_cim(job *jb, size_t gi, cs_gemm_result *gr, cs_cim_map
         bool done;
         cs_err e;
         cs_err_init(&e);
-        st = execute(jb, gi, &cands[i], NULL, NULL, deadline, &done, &trial, &e);
+        plan pn = {.cm = &cands[i]};
+        st = execute(jb, gi, &pn, deadline, &done, &trial, &e);
         if (st != CS_OK) { /* a candidate that fails is an error of the run, as a single mapping's */
             cs_err_merge(err, &e);
             cs_err_free(&e);
@@ -485,33 +486,33 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
     bool done;
     if (jb->o->cim && !jb->o->factory)
         return simulate_cim(jb, gi, gr, NULL, err);
-    if (!jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY) { /* the study's baseline (compat.h) */
+    cs_tc_tiling tl = {0};
+    cs_nest_hw pe_hw;
+    cs_nest_plan pe = {0};
+    plan pn = {.tl = &tl};
+    if (!jb->o->factory && a->compat.baseline == CS_COMPAT_PE_ARRAY) { /* the WWW study's baseline block (compat.h) */
         cs_target pt = cs_arch_target(a);
-        cs_nest_hw hw;
-        cs_nest_plan plan = {0};
         cs_status st = cs_compat_pe_plan(&a->compat, &pt, (uint32_t)a->tc.mma_n,
                                          (uint32_t)(a->tc.mma_k_bytes / cs_dtype_bytes(jb->dtype)), g, jb->dtype,
-                                         jb->o->cim_req.spec, &hw, &plan, err);
+                                         jb->o->cim_req.spec, &pe_hw, &pe, err);
         if (st != CS_OK)
             return st;
         snprintf(gr->mapping_kind, sizeof gr->mapping_kind, "pe_array");
-        cs_nest_plan_str(&plan, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
+        cs_nest_plan_str(&pe, jb->o->cim_req.spec ? "timeloop" : "pe", gr->mapping, sizeof gr->mapping);
         cs_buf mj;
         cs_buf_init(&mj);
         cs_json pj;
         cs_json_init(&pj, &mj, 0);
-        cs_nest_plan_json(&plan, &pj);
+        cs_nest_plan_json(&pe, &pj);
         snprintf(gr->mapping_json, sizeof gr->mapping_json, "%s", mj.data);
         cs_buf_free(&mj);
-        return execute(jb, gi, NULL, &(pe_exec){&hw, &plan}, NULL, CS_PS_NEVER, &done, gr, err);
-    }
-    if (!jb->o->factory && jb->o->cim_req.spec)
+        pn = (plan){.pe_hw = &pe_hw, .pe = &pe};
+    } else if (!jb->o->factory && jb->o->cim_req.spec) {
         return cs_err_add(err, CS_USAGE,
                           "mapper: error: %s: a Timeloop mapping runs on a CiM placement (--cim) or on the PE-array "
                           "baseline (compat.baseline = pe_array); the tensor cores have their own mapper",
                           jb->o->cim_req.spec->source);
-    cs_tc_tiling tl = {0};
-    if (!jb->o->factory) {
+    } else if (!jb->o->factory) {
         cs_status st = cs_run_tiling(a, g, jb->dtype, &jb->o->tc, &tl, err);
         if (st != CS_OK)
             return st;
@@ -526,7 +527,7 @@ static cs_status simulate(job *jb, size_t gi, cs_err *err)
         gr->ctas = jb->o->mapping_ctas;
         gr->cim_macros_used = jb->o->mapping_macros_used;
     }
-    return execute(jb, gi, NULL, NULL, &tl, CS_PS_NEVER, &done, gr, err);
+    return execute(jb, gi, &pn, CS_PS_NEVER, &done, gr, err);
 }
 
 static cs_status finish(job *jb, cs_result **out, cs_err *err);
