@@ -828,7 +828,7 @@ static uint32_t ops_per_step(const gen *x)
 }
 
 /* Builds the next CTA of controller c: steps [s0, s1) with the epochs' loads and drains. */
-static bool build_cta(gen *x, uint32_t c, stream *s)
+static bool build_cta(gen *x, stream *s)
 {
     sched *sc = &s->sc;
     if (s->next >= sc->nst)
@@ -896,7 +896,6 @@ static bool build_cta(gen *x, uint32_t c, stream *s)
     cs_op en = op0(CS_OP_CTA_END, 0);
     en.x = b.x;
     emit(s, &en);
-    (void)c;
     return true;
 }
 
@@ -907,7 +906,7 @@ static cs_status gen_next(cs_opsrc *src, uint32_t sidx, cs_op *op, bool *eof, cs
     stream *s = &x->st[sidx];
     while (s->pos == s->n) {
         s->n = s->pos = 0;
-        if (s->done || !build_cta(x, sidx, s)) {
+        if (s->done || !build_cta(x, s)) {
             s->done = true;
             *eof = true;
             return CS_OK;
