@@ -138,6 +138,10 @@ static uint64_t max_round_k(const cs_cim_mapping *m, const share *s)
 
 /* The slowest controller's time and the GPU's energy for a complete mapping (derived fields
  * filled). Analytical: used only to rank candidates; the simulation measures the result. */
+enum { CS_LINE_BYTES_EST = 128 }; /* an SM's load/store unit issues one 128-byte line per cycle */
+
+static double pos(double bw) { return bw > 0 ? bw : HUGE_VAL; } /* 0 means unlimited */
+
 static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm *g, int dtype, cs_cim_mapping *m)
 {
     share s;
@@ -154,44 +158,65 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
     m->resident = m->rounds == 1;
     m->chunks = cdiv(s.mc, m->m1);
     uint32_t ctrls = m->grid_n * m->grid_k * m->grid_m;
-    uint64_t tile_bytes = (uint64_t)m->kt * m->nt * eb;
-    /* time of one round on one macro */
+    double tile_bytes = (double)m->kt * m->nt * (double)eb;
     double ops_row = (double)cdiv(m->kt, ct->rp) * (double)cdiv(m->nt, ct->cp);
-    double rows_copy = ct->level == CS_CIM_L2 ? (double)s.mc : (double)s.mc / m->dup;
-    double compute = rows_copy * ops_row * ct->latency_cycles; /* a copy handles its share of rows */
-    if (ct->level == CS_CIM_L2) /* chunks are spread over the copies */
-        compute = (double)cdiv(m->chunks, m->dup) * (double)min64(m->m1, s.mc) * ops_row * ct->latency_cycles;
-    double write = (double)tile_bytes / ct->write_bytes_per_cycle;
-    /* bandwidths a controller can count on: its crossbar port, its share of DRAM and L2 */
-    /* An L2 slice's weights live in its own DRAM channels (the address map ties slices to
-     * channels), so an L2 controller gets its slice's share whatever the grid; SM controllers
-     * share all of DRAM. */
-    double dram_bpc = t->dram_bytes_per_s / t->clock_hz / (ct->level == CS_CIM_L2 ? ct->controllers : ctrls);
-    double l2_bpc = t->l2_bytes_per_cycle / ctrls;
-    double port = ct->level == CS_CIM_L2 ? t->slice_port_bytes_per_cycle : t->sm_port_bytes_per_cycle;
-    if (port <= 0)
-        port = HUGE_VAL; /* ideal crossbar */
-    double fetch = (double)m->slots * m->dup * (double)tile_bytes / (dram_bpc < port ? dram_bpc : port);
-    double stage_bytes = (double)s.mc * (double)max_round_k(m, &s) * (double)eb;
-    double stage = stage_bytes / (l2_bpc < port ? l2_bpc : port);
-    double w_round = write > fetch ? write : fetch;
-    double c_round = compute > stage ? compute : stage;
+    double L = t->mem_latency_cycles, chunks = (double)m->chunks, rounds = (double)m->rounds;
+    double rows = (double)min64(m->m1, s.mc);                /* rows of a step (a chunk) */
+    double kd = (double)max_round_k(m, &s);                   /* the staged K range of a round */
+    double in_tiles = (double)min64(T, m->slots);             /* tiles of a round */
+    double active = in_tiles * m->dup;                        /* macros computing in a round */
+    double cols = (double)min64(s.nc, (uint64_t)m->slots * m->nt); /* columns of a round */
+    double sm_port = pos(t->sm_port_bytes_per_cycle), sl_port = pos(t->slice_port_bytes_per_cycle);
+    double dram_bpc = t->dram_bytes_per_s / t->clock_hz;
+    double write = tile_bytes / ct->write_bytes_per_cycle;    /* a macro's tile, at its write bandwidth */
+    double round_c, fetch;
+    if (ct->level != CS_CIM_L2) {
+        /* a step computes one chunk against the round's tiles, every macro at once, the copies
+         * splitting its rows; the inputs are read once (broadcast) while the next step's are
+         * staged; then the partial sums are read out, each warp its macros' */
+        double compute = ceil(rows / m->dup) * ops_row * ct->latency_cycles;
+        double in_bytes = rows * kd * (double)eb;
+        double host = ct->host_share * active * compute;      /* the macros' bank share */
+        double smem = 2 * in_bytes / pos(t->smem_bytes_per_cycle) + (ct->level == CS_CIM_SMEM ? host : 0);
+        double stage = in_bytes / fmin(fmin(sm_port, CS_LINE_BYTES_EST), t->l2_bytes_per_cycle / ctrls);
+        /* read-outs: read-modify-writes of 4-byte sums, spread over the sub-partitions' ports */
+        double psum_rf = 2 * rows * cols * 4 / 4 / pos(ct->rf_port_bytes_per_cycle);
+        double rf = ct->level == CS_CIM_RF ? host / ct->subs : 0;
+        double step = fmax(fmax(compute, rf), fmax(smem, stage)) + psum_rf;
+        fetch = (double)m->slots * m->dup * tile_bytes /
+                fmin(fmin(sm_port, CS_LINE_BYTES_EST), dram_bpc / ctrls);
+        round_c = chunks * step;
+    } else {
+        /* a slice computes, per round, every chunk of its row group against its tiles (a copy
+         * takes every dup-th chunk); the inputs come in through its crossbar port once per
+         * chunk (broadcast to its macros), the partial sums go back the same way; the SMs send
+         * the items' inputs through their own ports */
+        double compute = ceil(chunks / m->dup) * rows * ops_row * ct->latency_cycles;
+        double in_bytes = chunks * rows * kd * (double)eb, out_bytes = chunks * rows * cols * 4;
+        double host = ct->host_share * active * ceil(chunks / m->dup) * rows * ops_row * ct->latency_cycles;
+        double items = (double)m->grid_m * chunks * m->grid_n;
+        double per_sm = ceil(items / t->sms) * m->grid_k * rows * (2 * kd * (double)eb + cols * 4);
+        round_c = fmax(fmax(compute, host), fmax((in_bytes + out_bytes) / sl_port, per_sm / sm_port));
+        fetch = (double)m->slots * m->dup * tile_bytes / (dram_bpc / ct->controllers);
+    }
+    double w_round = fmax(write, fetch);
     double total;
     if (m->order == CS_CIM_WS || m->rounds == 1)
-        total = (double)m->rounds * (m->double_buffer ? (w_round > c_round ? w_round : c_round) : w_round + c_round) +
+        total = rounds * (m->double_buffer ? fmax(w_round, round_c) : w_round + round_c) +
                 (m->double_buffer ? w_round : 0);
     else /* output-stationary: every chunk rewrites every round's tiles */
-        total = (double)m->chunks * (double)m->rounds *
-                (m->double_buffer ? fmax(w_round, c_round / (double)m->chunks) : w_round + c_round / (double)m->chunks);
+        total = chunks * rounds * (m->double_buffer ? fmax(w_round, round_c / chunks) : w_round + round_c / chunks);
     if (m->resident && g->repeat > 1) /* later repeats skip the writes */
-        total = (total + (double)(g->repeat - 1) * c_round) / (double)g->repeat;
+        total = (total + (double)(g->repeat - 1) * rounds * round_c) / (double)g->repeat;
     /* partial sums spilled to L2 between rounds (weight-stationary, registers too small) */
     uint64_t rounds_per_block = cdiv(s.tk, m->slots) > 1 ? cdiv(s.tk, m->slots) : 1;
     m->spill = m->order == CS_CIM_WS && rounds_per_block > 1 &&
                s.mc * min64(s.nc, (uint64_t)m->slots * m->nt) * 4 > ct->acc_bytes;
     double spill_bytes = m->spill ? (double)s.mc * (double)s.nc * 4.0 * (double)rounds_per_block : 0;
-    total += spill_bytes / (l2_bpc < port ? l2_bpc : port);
-    m->est_cycles = total + 2.0 * t->mem_latency_cycles;
+    total += spill_bytes / fmin(t->l2_bytes_per_cycle / ctrls, ct->level == CS_CIM_L2 ? sl_port : sm_port);
+    /* fill and drain: the first weights and inputs arrive a DRAM round trip after the start,
+     * the last outputs are stored a round trip before the end */
+    m->est_cycles = total + 2.0 * L;
     /* energy: MACs executed, weight writes, weight fetches, input and output movement */
     double macs = (double)g->m * (double)g->n * (double)g->k;
     double exec = macs * ((double)(cdiv(m->kt, ct->rp) * ct->rp) / m->kt) * ((double)(cdiv(m->nt, ct->cp) * ct->cp) / m->nt);
@@ -514,10 +539,18 @@ typedef struct stream_st {
 
 /* One K-slice's part of an L2 work item: slice c's tiles [a, z) of the round, whose inputs
  * span K from ka0 for kspan elements. */
+typedef struct item {
+    uint32_t gm, gn;
+    uint64_t chunk;
+} item;
 typedef struct step {
     uint32_t c;
     share sk;
     uint64_t a, z, ka0, kspan;
+    uint64_t row0, rows;  /* the item's rows */
+    item it;
+    uint32_t warp;
+    bool last;            /* the item's last step: its outputs follow */
 } step;
 enum { L2_STAGES = 8 };
 
@@ -665,6 +698,75 @@ static void block_rounds(const gen *x, const share *s, uint64_t nb, uint64_t *fi
 }
 
 /* Builds CTA `cta` of SM controller `c` (rf/smem levels). Returns false past the last CTA. */
+/* The MACs of round r for one chunk (rows [row0, row0+rows)): the copies split the rows; the
+ * tiles of a copy that need the same inputs (the same K range) take them from one read, the
+ * first MAC's, broadcast to the others' macros (CS_OPF_BCAST), all issued by one warp. Inputs
+ * staged in buffer `buf` (k0, kn: its K range) or, without staging, read from memory. */
+static void emit_macs(gen *x, stream_st *ss, const share *s, uint64_t r, int64_t used_by, uint64_t row0, uint64_t rows,
+                      uint64_t k0, uint64_t kn, uint64_t buf, uint64_t buf_bytes)
+{
+    const cs_cim_mapping *m = &x->m;
+    uint64_t T = s->tn * s->tk, per_copy = cdiv(rows, m->dup);
+    uint32_t n = (uint32_t)min64(m->slots, T > r * m->slots ? T - r * m->slots : 0), group = 0;
+    bool done[256];
+    for (uint32_t cp = 0; cp < m->dup; cp++) {
+        uint64_t rr0 = cp * per_copy;
+        if (rr0 >= rows)
+            break;
+        uint64_t rr = min64(per_copy, rows - rr0);
+        memset(done, 0, sizeof done);
+        for (uint32_t i = 0; i < n; i++) {
+            if (i < 256 && done[i])
+                continue;
+            uint64_t n0, nn, tk0, tkn;
+            tile_range(m, s, r * m->slots + i, &n0, &nn, &tk0, &tkn);
+            uint32_t warp = group++ % WARPS;
+            for (uint32_t j = i; j < n; j++) { /* the leader i, then the tiles sharing its inputs */
+                uint64_t jn0, jnn, jk0, jkn;
+                tile_range(m, s, r * m->slots + j, &jn0, &jnn, &jk0, &jkn);
+                if (j > i && (jk0 != tk0 || jkn != tkn || m->from_global || j >= 256))
+                    continue;
+                if (j < 256)
+                    done[j] = true;
+                cs_op o = op0(CS_OP_CIM_MAC, warp);
+                o.x = macro_of(&x->ct, m, r, j, cp);
+                o.seq = tile_seq(x, s, r, used_by);
+                o.dtype = (uint8_t)x->lay.dtype;
+                o.rows = (uint32_t)rr;
+                o.row_bytes = (uint32_t)jkn;
+                o.stride = (uint32_t)jnn;
+                if (m->from_global) {
+                    o.addr = x->lay.a + ((row0 + rr0) * x->g.k + jk0) * x->eb;
+                    o.tag = (uint32_t)(x->g.k * x->eb);
+                } else {
+                    o.flags = CS_OPF_FROM_SMEM | (j > i ? CS_OPF_BCAST : 0);
+                    o.local = (uint32_t)(buf * buf_bytes + (rr0 * kn + (jk0 - k0)) * x->eb);
+                    o.tag = (uint32_t)(kn * x->eb);
+                }
+                emit(ss, &o);
+                if (m->from_global)
+                    break; /* inputs from memory: each MAC fetches its own */
+            }
+        }
+    }
+    /* the read-outs, each by its macro's warp (at the rf level: the macro's sub-partition) */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t n0, nn, tk0, tkn;
+        tile_range(m, s, r * m->slots + i, &n0, &nn, &tk0, &tkn);
+        for (uint32_t cp = 0; cp < m->dup && cp * per_copy < rows; cp++) {
+            uint32_t mac = macro_of(&x->ct, m, r, i, cp);
+            cs_op rd = op0(CS_OP_CIM_READ, mac % WARPS);
+            rd.x = mac;
+            rd.rows = (uint32_t)min64(per_copy, rows - cp * per_copy);
+            rd.row_bytes = (uint32_t)(nn * 4);
+            emit(ss, &rd);
+        }
+    }
+}
+
+/* Builds CTA `cta` of SM controller `c` (rf/smem levels). Returns false past the last CTA. Its
+ * steps are (chunk, round) pairs; the inputs of the next step are staged while the current one
+ * computes (two buffers). */
 static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
 {
     share s;
@@ -680,8 +782,9 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     uint64_t ctas = m->order == CS_CIM_WS ? rounds * blocks : blocks;
     if (cta >= ctas)
         return false;
-    uint64_t r_ws = m->order == CS_CIM_WS ? cta / blocks : 0;
-    uint64_t blk = m->order == CS_CIM_WS ? cta % blocks : cta;
+    bool ws = m->order == CS_CIM_WS;
+    uint64_t r_ws = ws ? cta / blocks : 0;
+    uint64_t blk = ws ? cta % blocks : cta;
     uint64_t ch0 = blk * x->chunks_per_cta, ch1 = min64(chunks, ch0 + x->chunks_per_cta);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s) * x->eb;
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
@@ -690,85 +793,46 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
     b.row_bytes = (uint32_t)(m->from_global ? 0 : 2 * buf_bytes);
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
-    uint32_t tag = 0;
-    uint64_t r_first = m->order == CS_CIM_WS ? r_ws : 0, r_last = m->order == CS_CIM_WS ? r_ws : rounds - 1;
-    for (uint64_t ci = ch0; ci < ch1; ci++) {
+    uint64_t r_first = ws ? r_ws : 0, nr = ws ? 1 : rounds;
+    uint64_t nsteps = (ch1 - ch0) * nr;
+    for (uint64_t st = 0; st < nsteps; st++) {
+        uint64_t ci = ch0 + st / nr, r = r_first + st % nr;
         uint64_t row0 = s.m0 + ci * m->m1, rows = min64(m->m1, s.m0 + s.mc - row0);
-        for (uint64_t r = r_first; r <= r_last; r++) {
-            /* Where round r's tiles are written: weight-stationary, at the round's first chunk;
-             * output-stationary, at every chunk when there are several rounds, else once. With
-             * double buffering a round's tiles are written during the previous round (the
-             * first round's at its own start). */
-            bool ws = m->order == CS_CIM_WS;
-            bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
-            int64_t used_by = !ws && m->rounds > 1 ? (int64_t)ci : -1;
-            if (here && !(m->double_buffer && r > 0))
-                emit_writes(x, ss, &s, r, 0, used_by);
-            uint64_t k0, kn;
-            round_k_range(&x->m, &s, r, &k0, &kn);
-            if (!m->from_global) {
-                emit_stage(x, ss, row0, rows, k0, kn, tag % 2, tag, buf_bytes);
-                emit_all_warps(ss, CS_OP_CP_WAIT, tag);
-                emit_all_warps(ss, CS_OP_BAR, 0);
+        /* Where round r's tiles are written: weight-stationary, at the round's first chunk;
+         * output-stationary, at every chunk when there are several rounds, else once. With
+         * double buffering a round's tiles are written during the previous round (the
+         * first round's at its own start). */
+        bool here = ws ? (blk == 0 && ci == ch0) : (m->rounds > 1 || (blk == 0 && ci == 0));
+        int64_t used_by = !ws && m->rounds > 1 ? (int64_t)ci : -1;
+        if (here && !(m->double_buffer && r > 0))
+            emit_writes(x, ss, &s, r, 0, used_by);
+        uint64_t k0, kn;
+        round_k_range(&x->m, &s, r, &k0, &kn);
+        if (!m->from_global) {
+            for (uint64_t q = st ? st + 1 : 0; q <= st + 1 && q < nsteps; q++) { /* this step's (first), the next */
+                uint64_t qc = ch0 + q / nr, qr = r_first + q % nr, q0, qn;
+                uint64_t qrow0 = s.m0 + qc * m->m1;
+                round_k_range(&x->m, &s, qr, &q0, &qn);
+                emit_stage(x, ss, qrow0, min64(m->m1, s.m0 + s.mc - qrow0), q0, qn, (uint32_t)(q % 2), (uint32_t)q,
+                           buf_bytes);
             }
-            tag++;
-            if (here && m->double_buffer && r + 1 < rounds)
-                emit_writes(x, ss, &s, r + 1, 0, used_by); /* overlaps this round's compute */
-            /* MACs (the copies split the chunk's rows), then the read-outs: a warp issues all
-             * its macros' work before it waits on any of them */
-            uint64_t per_copy = cdiv(rows, m->dup);
-            for (int pass = 0; pass < 2; pass++)
-                for (uint32_t i = 0; i < m->slots; i++) {
-                    uint64_t tile = r * m->slots + i;
-                    if (tile >= T)
-                        break;
-                    uint64_t n0, nn, tk0, tkn;
-                    tile_range(m, &s, tile, &n0, &nn, &tk0, &tkn);
-                    for (uint32_t cp = 0; cp < m->dup; cp++) {
-                        uint64_t rr0 = cp * per_copy;
-                        if (rr0 >= rows)
-                            break;
-                        uint64_t rr = min64(per_copy, rows - rr0);
-                        uint32_t mac = macro_of(&x->ct, m, r, i, cp);
-                        if (pass == 1) {
-                            cs_op rd = op0(CS_OP_CIM_READ, mac % WARPS);
-                            rd.x = mac;
-                            rd.rows = (uint32_t)rr;
-                            rd.row_bytes = (uint32_t)(nn * 4);
-                            emit(ss, &rd);
-                            continue;
-                        }
-                        cs_op o = op0(CS_OP_CIM_MAC, mac % WARPS);
-                        o.x = mac;
-                        o.seq = tile_seq(x, &s, r, used_by);
-                        o.dtype = (uint8_t)x->lay.dtype;
-                        o.rows = (uint32_t)rr;
-                        o.row_bytes = (uint32_t)tkn;
-                        o.stride = (uint32_t)nn;
-                        if (m->from_global) {
-                            o.addr = x->lay.a + ((row0 + rr0) * x->g.k + tk0) * x->eb;
-                            o.tag = (uint32_t)(x->g.k * x->eb);
-                        } else {
-                            o.flags = CS_OPF_FROM_SMEM;
-                            o.local = (uint32_t)(((tag - 1) % 2) * buf_bytes + (rr0 * kn + (tk0 - k0)) * x->eb);
-                            o.tag = (uint32_t)(kn * x->eb);
-                        }
-                        emit(ss, &o);
-                    }
-                }
+            emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)st);
             emit_all_warps(ss, CS_OP_BAR, 0);
-            /* outputs of the column blocks this round completes (or spills) */
-            uint64_t nb0 = (r * m->slots) / s.tk, nb1 = min64(s.tn, cdiv((r + 1) * m->slots, s.tk));
-            for (uint64_t nb = nb0; nb < nb1; nb++) {
-                uint64_t fr, lr;
-                block_rounds(x, &s, nb, &fr, &lr);
-                uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
-                bool split_k = m->grid_k > 1;
-                if (r == lr || (m->order == CS_CIM_WS && m->spill))
-                    emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && m->order == CS_CIM_WS && m->spill),
-                                r != lr,
-                                (uint32_t)(nb % WARPS));
-            }
+        }
+        if (here && m->double_buffer && r + 1 < rounds)
+            emit_writes(x, ss, &s, r + 1, 0, used_by); /* overlaps this round's compute */
+        emit_macs(x, ss, &s, r, used_by, row0, rows, k0, kn, st % 2, buf_bytes);
+        emit_all_warps(ss, CS_OP_BAR, 0);
+        /* outputs of the column blocks this round completes (or spills) */
+        uint64_t nb0 = (r * m->slots) / s.tk, nb1 = min64(s.tn, cdiv((r + 1) * m->slots, s.tk));
+        for (uint64_t nb = nb0; nb < nb1; nb++) {
+            uint64_t fr, lr;
+            block_rounds(x, &s, nb, &fr, &lr);
+            uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
+            bool split_k = m->grid_k > 1;
+            if (r == lr || (ws && m->spill))
+                emit_output(x, ss, row0, rows, n0, nn, split_k || (fr != lr && ws && m->spill), r != lr,
+                            (uint32_t)(nb % WARPS));
         }
     }
     cs_op e = op0(CS_OP_CTA_END, 0);
@@ -784,11 +848,6 @@ static bool build_sm_cta(gen *x, uint32_t c, uint64_t cta, stream_st *ss)
  * takes it stages the rows' inputs once per K-slice and sends them once to that slice, whose
  * macros share them (input broadcast, CS_OPF_BCAST): the first MAC request carries the inputs,
  * the others only what the slice does not hold yet. */
-typedef struct item {
-    uint32_t gm, gn;
-    uint64_t chunk;
-} item;
-
 static uint64_t l2_items_per_round(const gen *x)
 {
     return (uint64_t)x->m.grid_m * x->m.chunks * x->m.grid_n;
@@ -835,8 +894,8 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     share s0;
     controller_share(&x->g, m, 0, &s0);
     uint64_t buf_bytes = (uint64_t)m->m1 * max_round_k(m, &s0) * x->eb;
-    /* staging buffers: a ring deep enough that the copies of the next K-slices' inputs are in
-     * flight while one slice's requests go out (2 to L2_STAGES, as shared memory allows) */
+    /* staging buffers: a ring deep enough that the copies of the next steps' inputs are in
+     * flight while one step's requests go out (2 to L2_STAGES, as shared memory allows) */
     uint64_t nbuf = buf_bytes ? x->ct.stage_bytes / buf_bytes : 2;
     nbuf = nbuf < 2 ? 2 : nbuf > L2_STAGES ? L2_STAGES : nbuf;
     cs_op b = op0(CS_OP_CTA_BEGIN, 0);
@@ -845,24 +904,17 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
     b.row_bytes = (uint32_t)(nbuf * buf_bytes);
     b.stride = 16; /* registers per thread of the controller program (placement.c keeps them) */
     emit(ss, &b);
-    uint32_t tag = 0;
+    /* the steps of every item of the CTA, in order: one per K-slice with tiles in round r, its
+     * inputs the union of the K ranges of those tiles; one warp per item */
+    size_t nst = 0;
     for (uint64_t j = j0; j < j1; j++) {
         item it;
         l2_item(x, j * x->nsm + sm, &it);
-        /* the first K-slice controller of the item gives the rows and columns */
-        uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k;
+        uint32_t c0 = it.gn + it.gm * m->grid_n * m->grid_k; /* the first K-slice gives rows, columns */
         share s;
-        if (!controller_share(&x->g, m, c0, &s))
+        if (!controller_share(&x->g, m, c0, &s) || s.m0 + it.chunk * m->m1 >= s.m0 + s.mc)
             continue;
         uint64_t row0 = s.m0 + it.chunk * m->m1;
-        if (row0 >= s.m0 + s.mc)
-            continue;
-        uint64_t rows = min64(m->m1, s.m0 + s.mc - row0);
-        /* the item's steps: one per K-slice with tiles in round r, its inputs the union of the
-         * K ranges of those tiles */
-        CS_GROW(x->steps, x->steps_cap, m->grid_k);
-        step *st = x->steps;
-        uint32_t nst = 0;
         for (uint32_t gk = 0; gk < m->grid_k; gk++) {
             uint32_t c = it.gn + gk * m->grid_n + it.gm * m->grid_n * m->grid_k;
             share sk;
@@ -871,56 +923,65 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             uint64_t a = r * m->slots, z = min64(a + m->slots, sk.tn * sk.tk);
             if (a >= z)
                 continue;
-            step *p = &st[nst++];
-            *p = (step){.c = c, .sk = sk, .a = a, .z = z};
+            CS_GROW(x->steps, x->steps_cap, nst + 1);
+            step *p = &x->steps[nst++];
+            *p = (step){.c = c, .sk = sk, .a = a, .z = z, .row0 = row0, .rows = min64(m->m1, s.m0 + s.mc - row0),
+                        .it = it, .warp = (uint32_t)((j - j0) % WARPS), .last = gk + 1 == m->grid_k};
             round_k_range(m, &sk, r, &p->ka0, &p->kspan);
         }
-        if (!nst)
-            continue;
-        /* software-pipelined: the copy of step i + nbuf - 1 is issued before waiting on step i */
-        for (uint32_t i = 0; i < nst && i + 1 < nbuf; i++)
-            emit_stage(x, ss, row0, rows, st[i].ka0, st[i].kspan, (uint32_t)((tag + i) % nbuf), tag + i, buf_bytes);
-        uint32_t copy = (uint32_t)(it.chunk % m->dup);
-        /* one warp sends all of the item's requests and stores its outputs: a store waits for
-         * its own warp's CiM requests, and a warp's requests to a slice share their inputs */
-        uint32_t wp = (uint32_t)((j - j0) % WARPS);
-        for (uint32_t i = 0; i < nst; i++) {
-            const step *p = &st[i];
-            if (i + nbuf - 1 < nst) {
-                const step *q = &st[i + nbuf - 1];
-                emit_stage(x, ss, row0, rows, q->ka0, q->kspan, (uint32_t)((tag + i + nbuf - 1) % nbuf),
-                           (uint32_t)(tag + i + nbuf - 1), buf_bytes);
-            }
-            emit_all_warps(ss, CS_OP_CP_WAIT, tag + i);
-            emit_all_warps(ss, CS_OP_BAR, 0);
-            for (uint64_t t = p->a; t < p->z; t++) {
-                uint64_t tn_0, tn_n, tk0, tkn;
-                tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
-                uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
-                cs_op o = op0(CS_OP_CIM_MAC, wp);
-                o.x = p->c * x->ct.macros + mac;
-                o.dtype = (uint8_t)x->lay.dtype;
-                o.flags = CS_OPF_FROM_SMEM | (t > p->a ? CS_OPF_BCAST : 0);
-                o.rows = (uint32_t)rows;
-                o.row_bytes = (uint32_t)tkn;
-                o.stride = (uint32_t)tn_n;
-                o.local = (uint32_t)(((tag + i) % nbuf) * buf_bytes + (tk0 - p->ka0) * x->eb);
-                o.tag = (uint32_t)(p->kspan * x->eb); /* staging pitch */
-                o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
-                emit(ss, &o);
-            }
-            emit_all_warps(ss, CS_OP_BAR, 0); /* the buffer is free for the copy nbuf - 1 steps on */
+        if (nst && x->steps[nst - 1].it.chunk == it.chunk && x->steps[nst - 1].it.gn == it.gn &&
+            x->steps[nst - 1].it.gm == it.gm)
+            x->steps[nst - 1].last = true; /* the item's last step (edge slices may have none) */
+    }
+    /* software-pipelined over the steps: the copy of step i + nbuf - 1 is issued before
+     * waiting on step i; a step's buffer is rewritten nbuf steps on, after the barrier of a
+     * later step, when its requests have read it */
+    const step *st = x->steps;
+    for (size_t i = 0; i < nst && i + 1 < nbuf; i++)
+        emit_stage(x, ss, st[i].row0, st[i].rows, st[i].ka0, st[i].kspan, (uint32_t)(i % nbuf), (uint32_t)i, buf_bytes);
+    for (size_t i = 0; i < nst; i++) {
+        const step *p = &st[i];
+        if (i + nbuf - 1 < nst) {
+            const step *q = &st[i + nbuf - 1];
+            emit_stage(x, ss, q->row0, q->rows, q->ka0, q->kspan, (uint32_t)((i + nbuf - 1) % nbuf),
+                       (uint32_t)(i + nbuf - 1), buf_bytes);
         }
-        tag += nst;
-        /* outputs of the column blocks whose last round this is (or that spill) */
+        emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)i);
+        emit_all_warps(ss, CS_OP_BAR, 0);
+        uint32_t copy = (uint32_t)(p->it.chunk % m->dup);
+        for (uint64_t t = p->a; t < p->z; t++) {
+            uint64_t tn_0, tn_n, tk0, tkn;
+            tile_range(m, &p->sk, t, &tn_0, &tn_n, &tk0, &tkn);
+            uint32_t mac = macro_of(&x->ct, m, r, (uint32_t)(t - r * m->slots), copy);
+            cs_op o = op0(CS_OP_CIM_MAC, p->warp);
+            o.x = p->c * x->ct.macros + mac;
+            o.dtype = (uint8_t)x->lay.dtype;
+            o.flags = CS_OPF_FROM_SMEM | (t > p->a ? CS_OPF_BCAST : 0);
+            o.rows = (uint32_t)p->rows;
+            o.row_bytes = (uint32_t)tkn;
+            o.stride = (uint32_t)tn_n;
+            o.local = (uint32_t)((i % nbuf) * buf_bytes + (tk0 - p->ka0) * x->eb);
+            o.tag = (uint32_t)(p->kspan * x->eb); /* staging pitch */
+            o.seq = (uint16_t)(r / sets_of(m)); /* the tile sequence number the slice must hold */
+            emit(ss, &o);
+        }
+    }
+    /* the outputs, each item's by its warp (a store waits for that warp's requests), at the
+     * end so that no warp waits on its partial sums while the others stage and send */
+    for (size_t i = 0; i < nst; i++) {
+        const step *p = &st[i];
+        if (!p->last)
+            continue;
+        share s;
+        controller_share(&x->g, m, p->it.gn + p->it.gm * m->grid_n * m->grid_k, &s);
         for (uint64_t nb = 0; nb < s.tn; nb++) {
             uint64_t fr, lr;
-            if (!l2_block_rounds(x, it.gn, it.gm, nb, &fr, &lr) || r < fr || r > lr)
+            if (!l2_block_rounds(x, p->it.gn, p->it.gm, nb, &fr, &lr) || r < fr || r > lr)
                 continue;
             uint64_t n0 = s.n0 + nb * m->nt, nn = min64(m->nt, s.n0 + s.nc - n0);
             bool red = m->grid_k > 1 || (fr != lr && m->spill);
             if (r == lr || (fr != lr && m->spill))
-                emit_output(x, ss, row0, rows, n0, nn, red, r != lr, wp);
+                emit_output(x, ss, p->row0, p->rows, n0, nn, red, r != lr, p->warp);
         }
     }
     cs_op e = op0(CS_OP_CTA_END, 0);

@@ -67,6 +67,8 @@ typedef struct cs_cim_target {
     uint64_t acc_bytes;           /* register-file bytes per controller for partial sums */
     double mac_pj, write_pj;      /* per MAC, per weight write of ch bytes (scaled) */
     double static_pj_per_cycle;   /* energy that accrues with time (leakage, static power), whole GPU */
+    double host_share;            /* fraction of its host port a busy macro reserves (model.md 10.3) */
+    double rf_port_bytes_per_cycle; /* a sub-partition's register-file port (0: unlimited) */
     double dram_pj_per_byte, onchip_pj_per_byte;
     uint32_t psum_bytes;          /* a partial sum (compat.psum_bits; 4 by default) */
     bool adder_tree;              /* compat.adder_tree */

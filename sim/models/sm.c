@@ -99,6 +99,7 @@ typedef struct warp {
     /* L2 CiM input broadcast: the slice this warp last sent inputs to, the rows and pitch of
      * the staged block, and the byte range of each row it holds (CS_OPF_BCAST) */
     uint32_t bc_slice, bc_rows, bc_pitch, bc_lo, bc_hi;
+    cs_ps bcast_smem_t; /* local CiM: when the inputs of the warp's last leader MAC were read */
 } warp;
 
 typedef struct cta {
@@ -960,9 +961,9 @@ static bool cim_issue(cs_sm *sm, uint32_t wi, const cs_op *op, cs_ps now)
     if (op->flags & CS_OPF_FROM_SMEM) {
         cs_cpl p = {0};
         cs_cpl_set(sm->cpa, &p, &w->path);
-        cs_ps t_in = sm->bcast_smem_t;
+        cs_ps t_in = w->bcast_smem_t; /* a warp's MACs share the inputs its last leader read */
         if (!bcast) {
-            t_in = sm->bcast_smem_t = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
+            t_in = w->bcast_smem_t = smem_stream(sm, now, in_bytes, false, &p, CS_CAUSE_STAGING);
             cs_access_add(&sm->acc, CS_ACC_SMEM, CS_ACC_A, CS_ACC_READ, in_bytes);
         } else if (t_in > now) {
             push(sm, &p, CS_CAUSE_STAGING, t_in);

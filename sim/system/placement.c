@@ -151,6 +151,14 @@ cs_cim_target cs_placement_target(const cs_placement *p, const cs_arch *a, const
     if (ct.stage_bytes > a->smem.cta_max_bytes)
         ct.stage_bytes = a->smem.cta_max_bytes;
     ct.acc_bytes = a->rf.size_bytes > CONTROL_RF_BYTES ? a->rf.size_bytes - CONTROL_RF_BYTES : 0;
+    /* the same shares gpu.c gives the macro groups (attach_cim) */
+    ct.host_share = p->level == CS_CIM_L2    ? 1.0 / (double)a->cim.l2_banks
+                    : p->level == CS_CIM_RF ? (double)a->sm.subpartitions / (double)a->rf.banks
+                    : a->smem.ideal          ? 0
+                                             : 1.0 / (double)a->smem.banks;
+    if (p->level == CS_CIM_RF && a->rf.ideal)
+        ct.host_share = 0;
+    ct.rf_port_bytes_per_cycle = a->rf.ideal ? 0 : (double)(a->rf.banks / a->sm.subpartitions * a->rf.bank_bytes);
     ct.psum_bytes = cs_compat_psum_bytes(&a->compat);
     ct.adder_tree = a->compat.adder_tree;
     double scale = cs_energy_scale_energy(p->prim.technology_nm, cs_energy_table_node_nm(t));
