@@ -19,7 +19,7 @@ static const struct {
     {"dtype", CS_OPT_DTYPE, false, false}, {"energy", CS_OPT_ENERGY, true, false},
     {"tile", CS_OPT_TILE, false, false},   {"stages", CS_OPT_STAGES, false, false},
     {"split-k", CS_OPT_SPLITK, false, false}, {"cim", CS_OPT_CIM, true, false},
-    {"macros", CS_OPT_MACROS, false, true}, {"mapping", CS_OPT_MAPPING, false, true},
+    {"macros", CS_OPT_MACROS, false, true}, {"mapping", CS_OPT_MAPPING, true, true},
     {"goal", CS_OPT_GOAL, false, true},    {"dup", CS_OPT_DUP, false, true},
     {"order", CS_OPT_ORDER, false, true},  {"double-buffer", CS_OPT_DB, false, true},
     {"compat", CS_OPT_COMPAT, false, false},
@@ -152,16 +152,21 @@ static const char *resolve(cs_sweep *s, int opt, const char *v)
 {
     if (!run_opts[opt].path)
         return v;
+    /* a mapping is a file only as timeloop:FILE */
+    const char *pre = run_opts[opt].code == CS_OPT_MAPPING ? "timeloop:" : "";
+    size_t plen = strlen(pre);
+    if (plen && strncmp(v, pre, plen) != 0)
+        return v;
     const char *at = run_opts[opt].code == CS_OPT_CIM ? strchr(v, '@') : NULL;
     size_t flen = at ? (size_t)(at - v) : strlen(v);
     char file[4096];
-    snprintf(file, sizeof file, "%.*s", (int)flen, v);
-    bool is_path = strchr(file, '/') || ends_with(file, ".cfg") || ends_with(file, ".csv");
-    if (!is_path || file[0] == '/' || strcmp(s->dir, ".") == 0)
+    snprintf(file, sizeof file, "%.*s", (int)(flen - plen), v + plen);
+    bool is_path = plen || strchr(file, '/') || ends_with(file, ".cfg") || ends_with(file, ".csv");
+    if (!is_path || file[0] == '/' || !file[0] || strcmp(s->dir, ".") == 0)
         return v;
     size_t cap = strlen(s->dir) + strlen(v) + 2;
     char *r = cs_malloc(cap);
-    snprintf(r, cap, "%s/%s", s->dir, v);
+    snprintf(r, cap, "%s%s/%s", pre, s->dir, v + plen);
     return own(s, r);
 }
 
@@ -195,7 +200,7 @@ static void check_values(cs_sweep *s, cs_err *err)
         cs_opts o;
         cs_opts_init(&o, "sweep", 0, NULL);
         o.collect = true;
-        if (k >= 0 && !(k == find_opt("cim") && is_baseline_cim(v)) && !apply(&o, k, v)) {
+        if (k >= 0 && !(k == find_opt("cim") && is_baseline_cim(v)) && !apply(&o, k, resolve(s, k, v))) {
             snprintf(path, sizeof path, "sweep.run.%s", s->p.run.names[i]);
             cs_cfg_where(s->cfg, path, where, sizeof where);
             cs_err_add(err, CS_INVALID, "%s: error: %s: %s", where, path, o.error);
@@ -209,7 +214,7 @@ static void check_values(cs_sweep *s, cs_err *err)
             cs_opts o;
             cs_opts_init(&o, "sweep", 0, NULL);
             o.collect = true;
-            bool ok = k >= 0 ? (k == find_opt("cim") && is_baseline_cim(v)) || apply(&o, k, v)
+            bool ok = k >= 0 ? (k == find_opt("cim") && is_baseline_cim(v)) || apply(&o, k, resolve(s, k, v))
                              : *v != '\0';
             if (k < 0 && !ok)
                 snprintf(o.error, sizeof o.error, "a value for %s must not be empty", axes[a].set);

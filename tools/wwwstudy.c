@@ -188,35 +188,45 @@ cs_status cs_ws_reproduce(const cs_ws_config *c, const char *const *sets, int ns
     char name[96];
     snprintf(name, sizeof name, "%s.map.yaml", c->name);
     cs_nest_spec spec;
+    cs_status st = cs_timeloop_parse(name, y.data, y.len, &spec, err);
+    cs_buf_free(&y);
+    if (st != CS_OK)
+        return st;
+    char cim[64];
+    bool base = strcmp(c->design, "baseline") == 0;
+    snprintf(cim, sizeof cim, "%s@%s", c->prim, c->design);
+    return cs_ws_run_gemm("www-sm", all, n, base ? NULL : cim, strcmp(c->design, "rf") == 0 ? "1" : "4",
+                          CS_CIM_MAP_TIMELOOP, &spec, &out->r, &out->latency_cycles, err);
+}
+
+cs_status cs_ws_run_gemm(const char *arch, const char *const *sets, int nsets, const char *cim, const char *macros,
+                         int mode, const cs_nest_spec *spec, cs_result **out, double *latency_cycles, cs_err *err)
+{
     cs_arch_doc *ad = NULL;
     cs_workload *wl = NULL;
     cs_energy_table *et = NULL;
     cs_placement pl;
     bool has_pl = false;
-    cs_status st = cs_timeloop_parse(name, y.data, y.len, &spec, err);
-    cs_buf_free(&y);
-    if (st == CS_OK)
-        st = cs_arch_load("www-sm", all, n, &ad, err);
+    *out = NULL;
+    cs_status st = cs_arch_load(arch, sets, nsets, &ad, err);
     if (st == CS_OK)
         st = cs_workload_load("512,1024,1024", &wl, err);
     if (st == CS_OK)
         st = cs_energy_table_load(ad->arch.energy.table, &et, err);
-    if (st == CS_OK && strcmp(c->design, "baseline") != 0) {
-        char spec_s[64];
-        snprintf(spec_s, sizeof spec_s, "%s@%s", c->prim, c->design);
-        st = cs_placement_parse(&ad->arch, spec_s, strcmp(c->design, "rf") == 0 ? "1" : "4", &pl, err);
+    if (st == CS_OK && cim) {
+        st = cs_placement_parse(&ad->arch, cim, macros, &pl, err);
         has_pl = st == CS_OK;
-        if (has_pl)
-            out->latency_cycles = (double)pl.prim.latency_ps * cs_arch_clock_hz(&ad->arch) * 1e-12;
+        if (has_pl && latency_cycles)
+            *latency_cycles = (double)pl.prim.latency_ps * cs_arch_clock_hz(&ad->arch) * 1e-12;
     }
     if (st == CS_OK) {
         cs_run_opts o;
         cs_run_opts_init(&o);
         o.command = "cimsim validate";
         o.cim = has_pl ? &pl : NULL;
-        o.cim_req.mode = CS_CIM_MAP_TIMELOOP;
-        o.cim_req.spec = &spec;
-        st = cs_run(ad, wl, et, &o, &out->r, err);
+        o.cim_req.mode = mode;
+        o.cim_req.spec = spec;
+        st = cs_run(ad, wl, et, &o, out, err);
     }
     if (has_pl)
         cs_placement_free(&pl);

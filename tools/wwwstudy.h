@@ -63,6 +63,11 @@ typedef struct cs_ws_run {
     cs_result *r;
     double latency_cycles;
 } cs_ws_run;
+/* Runs 512x1024x1024 on arch with the overrides sets, on a placement (cim "PRIM@LEVEL" with
+ * macros; NULL: the baseline) or not, with the CiM mapping mode (cs_cim_mode) and spec (the
+ * Timeloop mode's map); *latency_cycles (when not NULL) gets the primitive's latency. */
+cs_status cs_ws_run_gemm(const char *arch, const char *const *sets, int nsets, const char *cim, const char *macros,
+                         int mode, const cs_nest_spec *spec, cs_result **out, double *latency_cycles, cs_err *err);
 /* Runs c on www-sm with --compat www and the study's mapping (rf: one macro per sub-partition;
  * smem: four macros), plus `nsets` more overrides (e.g. one convention switched back). */
 cs_status cs_ws_reproduce(const cs_ws_config *c, const char *const *sets, int nsets, cs_ws_run *out, cs_err *err);

@@ -533,11 +533,7 @@ static void emit(stream *s, const cs_op *op)
 
 static cs_op op0(int kind, uint32_t warp)
 {
-    cs_op o;
-    memset(&o, 0, sizeof o);
-    o.kind = (uint8_t)kind;
-    o.warp = (uint16_t)warp;
-    return o;
+    return (cs_op){.kind = (uint8_t)kind, .warp = (uint16_t)warp}; /* every other field 0 */
 }
 
 static void emit_bar(stream *s, uint32_t warps)
@@ -567,47 +563,41 @@ static uint64_t z_addr(const gen *x, uint64_t m, uint64_t n, uint64_t e)
  * (both: every load). Each copy joins the CTA's group for e. */
 enum { LOAD_DB = 1, LOAD_OTHER = 2, LOAD_ALL = 3 };
 
+/* One tile load: rows of row_bytes from global src (pitch `pitch`) into shared memory at local. */
+static void emit_copy(gen *x, stream *s, uint32_t warp, uint64_t src, uint32_t local, uint32_t rows,
+                      uint64_t row_bytes, uint64_t pitch)
+{
+    cs_op o = op0(CS_OP_CP_ASYNC, warp);
+    o.addr = src;
+    o.local = local;
+    o.rows = rows;
+    o.row_bytes = (uint32_t)row_bytes;
+    o.stride = (uint32_t)pitch;
+    o.tag = x->ep_tag;
+    emit(s, &o);
+}
+
 static bool emit_loads(gen *x, stream *s, const epoch *e, int which, uint32_t warp)
 {
     bool any = false;
-    uint32_t eb = x->eb;
+    uint64_t eb = x->eb, zb = zbytes(x);
     int sel_a = x->p.db[CS_NEST_A] ? LOAD_DB : LOAD_OTHER, sel_z = x->p.db[CS_NEST_Z] ? LOAD_DB : LOAD_OTHER;
     int sel_b = x->p.db[CS_NEST_B] ? LOAD_DB : LOAD_OTHER;
-    uint64_t tk = x->w.tile[CS_NEST_K];
     if ((e->flags & F_A_LOAD) && (which & sel_a)) {
-        cs_op o = op0(CS_OP_CP_ASYNC, warp);
-        o.addr = x->lay.a + ((uint64_t)e->a_m0 * x->g.k + e->a_k0) * eb;
-        o.local = buf_addr(x, CS_NEST_A, e->a_buf);
-        o.rows = e->a_rows;
-        o.row_bytes = e->a_kn * eb;
-        o.stride = (uint32_t)(x->g.k * eb);
-        o.tag = x->ep_tag;
-        emit(s, &o);
+        emit_copy(x, s, warp, x->lay.a + ((uint64_t)e->a_m0 * x->g.k + e->a_k0) * eb, buf_addr(x, CS_NEST_A, e->a_buf),
+                  e->a_rows, e->a_kn * eb, x->g.k * eb);
         any = true;
     }
     if ((e->flags & F_B_LOAD) && (which & sel_b)) {
-        cs_op o = op0(CS_OP_CP_ASYNC, warp);
-        o.addr = x->lay.b + ((uint64_t)e->z_n0 * x->g.k + e->a_k0) * eb;
-        o.local = buf_addr(x, CS_NEST_B, e->z_buf);
-        o.rows = e->z_nn;
-        o.row_bytes = e->a_kn * eb;
-        o.stride = (uint32_t)(x->g.k * eb);
-        o.tag = x->ep_tag;
-        emit(s, &o);
+        emit_copy(x, s, warp, x->lay.b + ((uint64_t)e->z_n0 * x->g.k + e->a_k0) * eb, buf_addr(x, CS_NEST_B, e->z_buf),
+                  e->z_nn, e->a_kn * eb, x->g.k * eb);
         any = true;
     }
     if ((e->flags & F_Z_FILL) && (which & sel_z)) {
-        cs_op o = op0(CS_OP_CP_ASYNC, warp);
-        o.addr = z_addr(x, e->z_m0, e->z_n0, zbytes(x));
-        o.local = buf_addr(x, CS_NEST_Z, e->z_buf);
-        o.rows = e->z_rows;
-        o.row_bytes = e->z_nn * zbytes(x);
-        o.stride = (uint32_t)(x->g.n * zbytes(x));
-        o.tag = x->ep_tag;
-        emit(s, &o);
+        emit_copy(x, s, warp, z_addr(x, e->z_m0, e->z_n0, zb), buf_addr(x, CS_NEST_Z, e->z_buf), e->z_rows,
+                  e->z_nn * zb, x->g.n * zb);
         any = true;
     }
-    (void)tk;
     return any;
 }
 
@@ -838,7 +828,7 @@ static uint32_t ops_per_step(const gen *x)
 }
 
 /* Builds the next CTA of controller c: steps [s0, s1) with the epochs' loads and drains. */
-static bool build_cta(gen *x, uint32_t c, stream *s)
+static bool build_cta(gen *x, stream *s)
 {
     sched *sc = &s->sc;
     if (s->next >= sc->nst)
@@ -906,7 +896,6 @@ static bool build_cta(gen *x, uint32_t c, stream *s)
     cs_op en = op0(CS_OP_CTA_END, 0);
     en.x = b.x;
     emit(s, &en);
-    (void)c;
     return true;
 }
 
@@ -917,7 +906,7 @@ static cs_status gen_next(cs_opsrc *src, uint32_t sidx, cs_op *op, bool *eof, cs
     stream *s = &x->st[sidx];
     while (s->pos == s->n) {
         s->n = s->pos = 0;
-        if (s->done || !build_cta(x, sidx, s)) {
+        if (s->done || !build_cta(x, s)) {
             s->done = true;
             *eof = true;
             return CS_OK;

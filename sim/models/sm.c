@@ -1304,12 +1304,51 @@ static void mem_account(cs_sm *sm, warp *w, const cs_op *op, cs_ps now)
         sm->c.rf_read += src / 4;
 }
 
+/* An MMA's time from `ready` (its operands in): the sub-partition's unit for `cycles` (its path
+ * follows the unit's previous user when it has to wait for it), then the register-file port for
+ * rf_bytes (each skipped by its ideal variant); completion after the unit's latency, posted to
+ * mma_done, with p moved into the warp's MMA slot. */
+static void mma_issue(cs_sm *sm, warp *w, uint32_t wi, cs_cpl *p, cs_ps ready, uint64_t cycles, uint64_t rf_bytes)
+{
+    sp_state *sp = &sm->sp[w->sp];
+    cs_ps start = ready > sp->tc_free || sm->tc.ideal ? ready : sp->tc_free;
+    cs_ps end = sm->tc.ideal ? ready : after(sm, start, cycles);
+    if (start > ready)
+        join(sm, p, &sp->tc);
+    cs_cpath_mark_compute(sm->cpa, start, start);
+    push(sm, p, CS_CAUSE_TC, end);
+    if (!sm->rf_ideal) {
+        uint64_t rf_cycles = (rf_bytes + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle;
+        bool rf_wait_cim = sp->rf_cim && sp->rf_free > start;
+        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
+        sp->rf_free = after(sm, rf_start, rf_cycles);
+        sp->rf_cim = false;
+        if (end < sp->rf_free) {
+            if (rf_wait_cim) /* operands held up by a macro in the register file */
+                push(sm, p, CS_CAUSE_CONTENTION, end + (rf_start > end ? rf_start - end : 0));
+            end = sp->rf_free;
+            push(sm, p, CS_CAUSE_TC, end);
+        }
+        cs_cpl_set(sm->cpa, &sp->rf, p);
+    }
+    if (end > sp->tc_free)
+        sp->tc_free = end;
+    cs_cpl_set(sm->cpa, &sp->tc, p);
+    cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
+    cs_cpath_mark_compute(sm->cpa, start, done);
+    push(sm, p, CS_CAUSE_TC, done);
+    cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], p);
+    if (w->sp < 8)
+        sm->c.tc_busy_cycles[w->sp] += cycles;
+    w->mma_pending++;
+    cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT, mma_done, sm, NULL, wi);
+}
+
 /* An MMA on the PE array (tensor_core.h, cs_tc_pe_cost): the operands stream from shared
  * memory (B once for the sub-partitions it is broadcast to), the MACs take the unit, the
  * accumulators take the register-file port. */
 static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
 {
-    sp_state *sp = &sm->sp[w->sp];
     cs_pe_cost c = cs_tc_pe_cost(&sm->tc, op, sm->acc_bytes);
     cs_cpl p = {0};
     cs_cpl_set(sm->cpa, &p, &w->path);
@@ -1320,32 +1359,7 @@ static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
         t_in = sm->bcast_smem_t;
         push(sm, &p, CS_CAUSE_STAGING, t_in);
     }
-    cs_ps start = sm->tc.ideal || t_in > sp->tc_free ? t_in : sp->tc_free;
-    if (start > t_in)
-        join(sm, &p, &sp->tc);
-    cs_ps end = sm->tc.ideal ? start : after(sm, start, c.cycles);
-    cs_cpath_mark_compute(sm->cpa, start, start);
-    push(sm, &p, CS_CAUSE_TC, end);
-    if (!sm->rf_ideal) {
-        uint64_t rf_cycles = (c.z_read + c.z_update + sm->rf_bytes_per_cycle - 1) / sm->rf_bytes_per_cycle;
-        cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
-        sp->rf_free = after(sm, rf_start, rf_cycles);
-        sp->rf_cim = false;
-        if (end < sp->rf_free) {
-            end = sp->rf_free;
-            push(sm, &p, CS_CAUSE_TC, end);
-        }
-        cs_cpl_set(sm->cpa, &sp->rf, &p);
-    }
-    if (end > sp->tc_free)
-        sp->tc_free = end;
-    cs_cpl_set(sm->cpa, &sp->tc, &p);
-    cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
-    cs_cpath_mark_compute(sm->cpa, start, done);
-    push(sm, &p, CS_CAUSE_TC, done);
-    cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], &p);
-    if (w->sp < 8)
-        sm->c.tc_busy_cycles[w->sp] += c.cycles;
+    mma_issue(sm, w, wi, &p, t_in, c.cycles, c.z_read + c.z_update);
     sm->c.macs_useful += c.macs;
     if (op->dtype == CS_DTYPE_FP16)
         sm->c.macs_fp16 += c.macs;
@@ -1361,8 +1375,6 @@ static void pe_mma(cs_sm *sm, warp *w, uint32_t wi, const cs_op *op, cs_ps now)
     cs_access_add(&sm->acc, CS_ACC_OPREG, CS_ACC_A, CS_ACC_READ, c.opreg_read);
     cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_READ, c.z_read);
     cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, c.z_update);
-    w->mma_pending++;
-    cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT, mma_done, sm, NULL, wi);
 }
 
 /* ---- issue -------------------------------------------------------------------------------- */
@@ -1445,7 +1457,6 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
         return false;
     }
     const cs_op *op = &w->ops[w->pc];
-    sp_state *sp = &sm->sp[w->sp];
     cta *c = &sm->ctas[w->cta];
     switch (op->kind) {
     case CS_OP_LDS:
@@ -1490,36 +1501,7 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
          * path follows the unit's previous user when it has to wait for it */
         cs_cpl p = {0};
         cs_cpl_set(sm->cpa, &p, &w->path);
-        cs_ps start = now > sp->tc_free || sm->tc.ideal ? now : sp->tc_free;
-        cs_ps end = sm->tc.ideal ? now : after(sm, start, cost.cycles);
-        if (start > now)
-            join(sm, &p, &sp->tc);
-        cs_cpath_mark_compute(sm->cpa, start, start);
-        push(sm, &p, CS_CAUSE_TC, end);
-        if (!sm->rf_ideal) {
-            uint64_t rf_cycles = (cost.rf_read_bytes + cost.rf_write_bytes + sm->rf_bytes_per_cycle - 1) /
-                                 sm->rf_bytes_per_cycle;
-            bool rf_wait_cim = sp->rf_cim && sp->rf_free > start;
-            cs_ps rf_start = start > sp->rf_free ? start : sp->rf_free;
-            sp->rf_free = after(sm, rf_start, rf_cycles);
-            sp->rf_cim = false;
-            if (end < sp->rf_free) {
-                if (rf_wait_cim) /* operands held up by a macro in the register file */
-                    push(sm, &p, CS_CAUSE_CONTENTION, end + (rf_start > end ? rf_start - end : 0));
-                end = sp->rf_free;
-                push(sm, &p, CS_CAUSE_TC, end);
-            }
-            cs_cpl_set(sm->cpa, &sp->rf, &p);
-        }
-        if (end > sp->tc_free)
-            sp->tc_free = end;
-        cs_cpl_set(sm->cpa, &sp->tc, &p);
-        cs_ps done = after(sm, end, (uint64_t)sm->tc.latency_cycles);
-        cs_cpath_mark_compute(sm->cpa, start, done);
-        push(sm, &p, CS_CAUSE_TC, done);
-        cs_cpl_move(sm->cpa, &w->mma_fl[(w->mma_head + w->mma_pending) % MMA_IN_FLIGHT], &p);
-        if (w->sp < 8)
-            sm->c.tc_busy_cycles[w->sp] += cost.cycles;
+        mma_issue(sm, w, wi, &p, now, cost.cycles, cost.rf_read_bytes + cost.rf_write_bytes);
         sm->c.macs_useful += cost.macs_useful;
         sm->c.mma_instructions += cost.instructions;
         if (op->dtype == CS_DTYPE_FP16)
@@ -1530,9 +1512,6 @@ static bool issue_op(cs_sm *sm, uint32_t wi, cs_ps now)
         sm->c.rf_write += cost.rf_write_bytes / 4;
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_OTHER, CS_ACC_READ, cost.rf_read_bytes);
         cs_access_add(&sm->acc, CS_ACC_RF, CS_ACC_Z, CS_ACC_UPDATE, cost.rf_write_bytes);
-        w->mma_pending++;
-        cs_engine_post(sm->base.eng, done, CS_PRIO_DEFAULT,
-                       mma_done, sm, NULL, wi);
         break;
     }
     case CS_OP_CP_ASYNC:

@@ -178,3 +178,32 @@ Test(sweep, spec_errors_cite_file_and_line)
     cr_assert_eq(tu_run(dir, "sweep bad.cfg --shard 2/2"), 2);
     tu_rmdir(dir);
 }
+
+Test(sweep, the_studys_conventions_and_a_timeloop_map_beside_the_spec)
+{
+    char dir[256], cmd[512];
+    tu_tmpdir(dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/study'", dir);
+    cr_assert_eq(system(cmd), 0);
+    write_file(dir, "study/m.yaml",
+               "mapping:\n"
+               "  - {target: CiMStorage, type: temporal, factors: M1 N16 K1}\n"
+               "  - {target: inter_CiMArray_spatial, type: spatial, factors: M1 N4 K64}\n"
+               "  - {target: inter_CiMBank_spatial, type: spatial, factors: M1 N1 K4}\n"
+               "  - {target: DRAM, type: temporal, factors: M16 N1 K1, permutation: MNK}\n");
+    write_file(dir, "study/s.cfg",
+               "sweep = {\n"
+               "  run = { arch = \"www-sm\"; workload = \"16,64,256\"; cim = \"analog6T@smem\"; macros = \"4\";\n"
+               "          compat = \"www\"; };\n"
+               "  axes = ( { option = \"mapping\"; values = [\"www\", \"timeloop:m.yaml\"]; } );\n"
+               "};\n");
+    /* run from the parent: the map is found beside the spec */
+    cr_assert_eq(tu_run(dir, "sweep study/s.cfg -o out -q"), 0, "%s", tu_file(dir, "stderr.txt"));
+    char *csv = tu_file(dir, "out/results.csv");
+    cr_assert(strstr(csv, "\n0,www,") && strstr(csv, "\n1,timeloop:m.yaml,"), "%s", csv);
+    free(csv);
+    char *json = tu_file(dir, "out/results.json");
+    cr_assert(strstr(json, "\"origin\":\"timeloop\""), "the second point ran the map");
+    free(json);
+    tu_rmdir(dir);
+}

@@ -5,12 +5,12 @@
  * run end to end (`--compat www --mapping www`) within 10 % of the RF-level consv2p1 energies
  * (tools/wwwstudy.c). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "compat.h"
-#include "placement.h"
 #include "run.h"
 #include "wwwstudy.h"
 
@@ -90,7 +90,8 @@ Test(wwwstudy, smem_digital6T_search) { reproduce("smem-digital6T-search"); }
 Test(wwwstudy, smem_digital8T_search) { reproduce("smem-digital8T-search"); }
 
 /* The WWW algorithm end to end (--compat www --mapping www) against the RF-level runs whose
- * mappings came from the same algorithm version. */
+ * mappings came from the same algorithm version: the energy, and the nest executed factor by
+ * factor against the stored map. */
 static void www_end_to_end(const char *prim)
 {
     char name[64], spec[64];
@@ -100,30 +101,34 @@ static void www_end_to_end(const char *prim)
     cr_assert_not_null(c);
     cs_err err;
     cs_err_init(&err);
-    cs_arch_doc *ad = NULL;
-    cs_workload *wl = NULL;
-    cs_energy_table *et = NULL;
-    cs_placement pl;
-    cr_assert_eq(cs_arch_load("www-sm", cs_compat_profile("www"), 9, &ad, &err), CS_OK, "%s", err.msg[0]);
-    cr_assert_eq(cs_workload_load("512,1024,1024", &wl, &err), CS_OK);
-    cr_assert_eq(cs_energy_table_load(ad->arch.energy.table, &et, &err), CS_OK);
-    cr_assert_eq(cs_placement_parse(&ad->arch, spec, "1", &pl, &err), CS_OK, "%s", err.msg[0]);
-    cs_run_opts o;
-    cs_run_opts_init(&o);
-    o.cim = &pl;
-    o.cim_req.mode = CS_CIM_MAP_WWW;
+    const char *const *www = cs_compat_profile("www");
+    int nsets = 0;
+    while (www[nsets])
+        nsets++;
     cs_result *r = NULL;
-    cr_assert_eq(cs_run(ad, wl, et, &o, &r, &err), CS_OK, "%s", err.msg[0]);
+    cr_assert_eq(cs_ws_run_gemm("www-sm", www, nsets, spec, "1", CS_CIM_MAP_WWW, NULL, &r, NULL, &err), CS_OK, "%s",
+                 err.msg[0]);
     double e = r->gemms[0].energy.total_pj;
     cr_expect_leq(fabs(e - c->total_pj), 0.10 * c->total_pj, "%s: %.1f uJ, the study %.1f uJ", prim, e / 1e6,
                   c->total_pj / 1e6);
-    /* the mapping executed is the study's own (consv2p1 = the algorithm's result) */
-    cr_expect(strstr(r->gemms[0].mapping, "bank"), "%s", r->gemms[0].mapping);
+    json_t *m = json_loads(r->gemms[0].mapping_json, 0, NULL);
+    json_t *levels = json_object_get(json_object_get(json_object_get(m, "plan"), "nest"), "levels");
+    cr_assert(json_is_array(levels), "%s: no nest in %s", prim, r->gemms[0].mapping_json);
+    for (int i = 0; i < c->nloop; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "%llu.%llu.%llu", (unsigned long long)c->loop[i].f[0],
+                 (unsigned long long)c->loop[i].f[1], (unsigned long long)c->loop[i].f[2]);
+        const char *got = NULL;
+        for (size_t k = 0; k < json_array_size(levels); k++) {
+            json_t *l = json_array_get(levels, k);
+            if (strcmp(json_string_value(json_object_get(l, "name")), c->loop[i].level) == 0)
+                got = json_string_value(json_object_get(l, c->loop[i].type == 's' ? "spatial" : "temporal"));
+        }
+        cr_expect(got && strcmp(got, want) == 0, "%s: %s %s factors %s, the study's %s", prim, c->loop[i].level,
+                  c->loop[i].type == 's' ? "spatial" : "temporal", got ? got : "(none)", want);
+    }
+    json_decref(m);
     cs_result_destroy(r);
-    cs_placement_free(&pl);
-    cs_energy_table_destroy(et);
-    cs_workload_destroy(wl);
-    cs_arch_doc_destroy(ad);
 }
 
 Test(wwwstudy, www_algorithm_analog6T) { www_end_to_end("analog6T"); }
