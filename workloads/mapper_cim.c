@@ -208,6 +208,15 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
         round_c = fmax(round_c, (waves - 1) * hr + fmax(compute, host));
         fetch = (double)m->slots * m->dup * tile_bytes / (dram_bpc / ct->controllers);
     }
+    /* fill and drain: the first weights and inputs arrive a DRAM round trip after the start,
+     * the last outputs are stored a round trip before the end. At the L2 every round is a CTA
+     * of its own: its inputs are staged from memory, its partial sums come back and its
+     * outputs are stored (two L2 round trips) before the next begins, and the first inputs
+     * queue in DRAM behind the weights the slices fetch for their first buffer sets */
+    double fill = 2.0 * L;
+    if (ct->level == CS_CIM_L2)
+        fill = fmin(rounds, sets_of(m)) * fetch * active / ((double)m->slots * m->dup) +
+               rounds * (L + 2.0 * t->l2_latency_cycles);
     double w_round = fmax(write, fetch);
     double total;
     if (m->order == CS_CIM_WS || m->rounds == 1)
@@ -223,9 +232,7 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
                s.mc * min64(s.nc, (uint64_t)m->slots * m->nt) * 4 > ct->acc_bytes;
     double spill_bytes = m->spill ? (double)s.mc * (double)s.nc * 4.0 * (double)rounds_per_block : 0;
     total += spill_bytes / fmin(t->l2_bytes_per_cycle / ctrls, ct->level == CS_CIM_L2 ? sl_port : sm_port);
-    /* fill and drain: the first weights and inputs arrive a DRAM round trip after the start,
-     * the last outputs are stored a round trip before the end */
-    m->est_cycles = total + 2.0 * L;
+    m->est_cycles = total + fill;
     /* energy: MACs executed, weight writes, weight fetches, input and output movement */
     double macs = (double)g->m * (double)g->n * (double)g->k;
     double exec = macs * ((double)(cdiv(m->kt, ct->rp) * ct->rp) / m->kt) * ((double)(cdiv(m->nt, ct->cp) * ct->cp) / m->nt);

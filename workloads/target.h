@@ -31,6 +31,7 @@ typedef struct cs_target {
     double sm_port_bytes_per_cycle;  /* an SM's crossbar port (0: unlimited) */
     double slice_port_bytes_per_cycle; /* an L2 slice's crossbar port (0: unlimited) */
     double mem_latency_cycles;       /* unloaded round trip of a DRAM read, SM cycles */
+    double l2_latency_cycles;        /* unloaded round trip of an L2 hit, SM cycles */
 } cs_target;
 
 #endif

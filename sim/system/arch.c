@@ -173,6 +173,7 @@ cs_target cs_arch_target(const cs_arch *a)
     /* crossbar both ways, L2 pipeline, controller both ways, row miss and burst in DRAM */
     double dram_ns = (double)(a->hbm.timing.tRCD + a->hbm.timing.tCL + a->hbm.burst_length / 2) /
                      ((double)a->hbm.clock_khz * 1e-6);
+    t.l2_latency_cycles = (double)(2 * a->xbar.latency_cycles + a->l2.hit_latency_cycles);
     t.mem_latency_cycles = (double)(2 * a->xbar.latency_cycles + a->l2.hit_latency_cycles) +
                            ((double)(2 * a->l2.mem_latency_ps) * 1e-3 + dram_ns) * t.clock_hz * 1e-9;
     return t;
