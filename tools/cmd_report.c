@@ -20,8 +20,10 @@ static const char usage[] =
     "docs/results.md). One result: per-GEMM performance and energy tables with a total row.\n"
     "A compare file, or several results (the first is the baseline): one row per variant with\n"
     "speedup and energy ratio against the baseline, TOPS/W and TOPS/mm^2, the energy breakdown\n"
-    "and per-GEMM speedups. Every format records the provenance (cimsim version, config hash,\n"
-    "energy table and version, command lines). Details: docs/report.md.\n"
+    "and per-GEMM speedups (decode and prefill totalled apart when a workload has both).\n"
+    "A sweep's results.json (cimsim sweep): one row per point with its axis values.\n"
+    "Every format records the provenance (cimsim version, config hash, energy table and\n"
+    "version, command lines). With --plot alone, no tables are printed. Details: docs/report.md.\n"
     "\n"
     "options:\n"
     "  -f, --format F      text (aligned, default), json (normalised summary), csv (one value\n"
@@ -34,11 +36,15 @@ static const char usage[] =
     "  --per-gemm          csv of a compare: one row per run and GEMM (long format)\n"
     "  --plot [KIND:]FILE  a plot through gnuplot, .svg, .png or .pdf (repeatable); KIND is\n"
     "                      breakdown (stacked energy), speedup (compare: speedup and energy\n"
-    "                      ratio), roofline (TOPS against MACs per DRAM byte) or attribution\n"
-    "                      (stacked cycles per cause, one bar per GEMM or variant)\n"
+    "                      ratio), roofline (TOPS against MACs per DRAM byte), attribution\n"
+    "                      (stacked cycles per cause, one bar per GEMM or variant) or sweep\n"
+    "                      (a sweep: a metric against an axis, one line per other values)\n"
     "  --plot-kind KIND    the kind of plots given without KIND: (default: the kind the file's\n"
     "                      base name begins with, e.g. attribution.svg; else breakdown for a\n"
-    "                      result, speedup for a compare)\n"
+    "                      result, speedup for a compare, sweep for a sweep)\n"
+    "  --x AXIS            sweep plots: the axis along x (default: the first)\n"
+    "  --y METRIC          sweep plots: cycles, seconds (default), energy_pj, tops, tops_per_w,\n"
+    "                      pj_per_mac, area_mm2 or tops_per_mm2\n"
     "\n"
     "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n";
 
@@ -60,7 +66,7 @@ static bool parse_format(const char *s, cs_rep_format *f)
     return false;
 }
 
-static const char *const kind_names[] = {"breakdown", "speedup", "roofline", "attribution"};
+static const char *const kind_names[] = {"breakdown", "speedup", "roofline", "attribution", "sweep"};
 enum { KINDS = sizeof kind_names / sizeof kind_names[0] };
 
 static bool parse_kind(const char *s, size_t n, cs_plot_kind *k)
@@ -111,7 +117,7 @@ int cs_cmd_report(int argc, char **argv)
 {
     const char **files = cs_calloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
-    const char *out = NULL, *fmt_name = NULL;
+    const char *out = NULL, *fmt_name = NULL, *plot_x = NULL, *plot_y = NULL;
     const char *plots[MAX_PLOTS];
     size_t nplots = 0;
     cs_plot_kind default_kind = CS_PLOT_DEFAULT;
@@ -142,7 +148,15 @@ int cs_cmd_report(int argc, char **argv)
         } else if ((m = cs_cli_opt_value(argc, argv, &i, "--plot-kind", NULL, &v)) != 0) {
             if (m < 0 || !parse_kind(v, strlen(v), &default_kind))
                 rc = cs_cli_usage_error("report", "--plot-kind: expected breakdown, speedup, "
-                                        "roofline or attribution (got '%s')", m < 0 ? "" : v);
+                                        "roofline, attribution or sweep (got '%s')", m < 0 ? "" : v);
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--x", NULL, &v)) != 0) {
+            if (m < 0)
+                rc = cs_cli_usage_error("report", "--x needs an axis name");
+            plot_x = v;
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--y", NULL, &v)) != 0) {
+            if (m < 0)
+                rc = cs_cli_usage_error("report", "--y needs a metric");
+            plot_y = v;
         } else if (strcmp(argv[i], "--standalone") == 0) {
             opts.standalone = true;
         } else if (strcmp(argv[i], "--per-gemm") == 0) {
@@ -184,7 +198,7 @@ int cs_cmd_report(int argc, char **argv)
         if (colon && !parse_kind(plots[p], (size_t)(colon - plots[p]), &kinds[p])) {
             cs_free(files);
             return cs_cli_usage_error("report", "--plot %s: unknown kind '%.*s' (breakdown, "
-                                      "speedup, roofline, attribution)", plots[p], (int)(colon - plots[p]),
+                                      "speedup, roofline, attribution, sweep)", plots[p], (int)(colon - plots[p]),
                                       plots[p]);
         }
         if (colon)
@@ -213,6 +227,8 @@ int cs_cmd_report(int argc, char **argv)
     rc = 0;
     if (cs_report_read(&rep, files, nfiles, cmd, &err) != CS_OK)
         rc = cs_cli_report(&err);
+    rep.plot_x = plot_x;
+    rep.plot_y = plot_y;
     /* Every plot must apply before anything is written. */
     for (size_t p = 0; p < nplots && rc == 0; p++) {
         cs_buf dry;
@@ -222,7 +238,9 @@ int cs_cmd_report(int argc, char **argv)
             rc = cs_cli_report(&err);
         cs_buf_free(&dry);
     }
-    if (rc == 0) {
+    /* With plots only, the tables are written when asked for (-o or --format), not dumped. */
+    bool tables = nplots == 0 || out || fmt_name;
+    if (rc == 0 && tables) {
         cs_buf b;
         cs_buf_init(&b);
         if (cs_report_write(&rep, &opts, &b, &err) != CS_OK)
@@ -235,6 +253,8 @@ int cs_cmd_report(int argc, char **argv)
             fflush(stdout);
         }
         cs_buf_free(&b);
+    }
+    if (rc == 0) {
         for (size_t p = 0; p < nplots && rc == 0; p++) {
             cs_err_init(&err);
             if (cs_report_plot(&rep, kinds[p], plot_files[p], &err) != CS_OK)

@@ -178,21 +178,23 @@ static void plot_breakdown(const cs_rep_group *g, cs_buf *b, double scale)
         }
     }
     const cs_rep_run *base = &g->runs[0];
-    size_t nbars = g->compare ? g->nruns : base->ngemms;
+    bool per_run = g->compare || g->sweep;
+    size_t nbars = per_run ? g->nruns : base->ngemms;
     /* result: each GEMM's energy split in percent (GEMMs of any size side by side), its pJ per
      * MAC above the bar; compare: each run's energy as a share of the baseline's. */
     cs_buf_puts(b, "$D << EOD\n");
     for (size_t i = 0; i < nbars; i++) {
-        const cs_rep_run *r = g->compare ? &g->runs[i] : base;
-        const char *name = g->compare ? r->label : base->gemms[i].name;
-        const double *bd = g->compare ? r->breakdown_pj : base->gemms[i].breakdown_pj;
-        double e = g->compare ? r->energy_pj : base->gemms[i].energy_pj;
-        double div = g->compare ? base->energy_pj : e / 100;
-        double macs = g->compare ? r->macs : base->gemms[i].macs;
+        const cs_rep_run *r = per_run ? &g->runs[i] : base;
+        const char *name = per_run ? r->label : base->gemms[i].name;
+        const double *bd = per_run ? r->breakdown_pj : base->gemms[i].breakdown_pj;
+        double e = per_run ? r->energy_pj : base->gemms[i].energy_pj;
+        double macs = per_run ? r->macs : base->gemms[i].macs;
+        /* a sweep's points (of any workload) side by side in pJ per MAC */
+        double div = g->sweep ? macs : g->compare ? base->energy_pj : e / 100;
         gp_field(b, name);
         for (int c = 0; c < CS_EB_COUNT; c++)
             gp_num(b, div > 0 ? bd[c] / div : NAN);
-        gp_num(b, g->compare ? (div > 0 ? e / div : NAN) : 100);
+        gp_num(b, per_run ? (div > 0 ? e / div : NAN) : 100);
         gp_num(b, macs > 0 ? e / macs : NAN);
         cs_buf_putc(b, '\n');
     }
@@ -205,7 +207,9 @@ static void plot_breakdown(const cs_rep_group *g, cs_buf *b, double scale)
         cs_buf_puts(b, "set xtics noenhanced rotate by 35 right\n");
     else
         cs_buf_puts(b, "set xtics noenhanced norotate center\n");
-    if (g->compare) {
+    if (g->sweep) {
+        cs_buf_puts(b, "set ylabel 'energy per MAC (pJ)'\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n");
+    } else if (g->compare) {
         cs_buf_puts(b, "set ylabel 'energy (fraction of the baseline)'\nset yrange [0:*]\n"
                        "set offsets 0, 0, graph 0.1, 0\n");
     } else {
@@ -255,14 +259,15 @@ static const char *const cause_color[CS_CAUSES] = {
 static void plot_attribution(const cs_rep_group *g, cs_buf *b, double scale)
 {
     const cs_rep_run *base = &g->runs[0];
-    size_t nbars = g->compare ? g->nruns : base->ngemms;
+    bool per_run = g->compare || g->sweep;
+    size_t nbars = per_run ? g->nruns : base->ngemms;
     bool used[CS_CAUSES] = {false};
     cs_buf_puts(b, "$D << EOD\n");
     for (size_t i = 0; i < nbars; i++) {
-        const cs_rep_run *r = g->compare ? &g->runs[i] : base;
-        const double *a = g->compare ? r->attribution : base->gemms[i].attribution;
-        double cyc = g->compare ? r->cycles : base->gemms[i].cycles;
-        gp_field(b, g->compare ? r->label : base->gemms[i].name);
+        const cs_rep_run *r = per_run ? &g->runs[i] : base;
+        const double *a = per_run ? r->attribution : base->gemms[i].attribution;
+        double cyc = per_run ? r->cycles : base->gemms[i].cycles;
+        gp_field(b, per_run ? r->label : base->gemms[i].name);
         for (int c = 0; c < CS_CAUSES; c++) {
             gp_num(b, cyc > 0 ? 100 * a[c] / cyc : NAN);
             used[c] = used[c] || a[c] > 0;
@@ -433,7 +438,7 @@ static void plot_roofline(const cs_rep_group *g, cs_buf *b, double scale)
     int fs = label_font(scale);
     size_t nlab = 0;
     for (size_t i = 0; i < g->nruns; i++) {
-        if (g->compare && i > 0)
+        if ((g->compare || g->sweep) && i > 0)
             break; /* a compare labels the baseline's points; the legend tells runs apart */
         const cs_rep_run *r = &g->runs[i];
         rpoint *pts = cs_calloc(r->ngemms + 1, sizeof *pts);
@@ -464,11 +469,158 @@ static void plot_roofline(const cs_rep_group *g, cs_buf *b, double scale)
     for (size_t i = 0; i < g->nruns; i++) {
         cs_buf_printf(b, ", \\\n     $R%zu using 1:2 with points pt %d ps %.2g lc rgb '%s' title ",
                       i, pts[i % 10], scale >= 2 ? 1.8 : scale > 1 ? 1.0 : 0.5, colors[i % 10]);
-        gp_string(b, g->compare ? g->runs[i].label : "GEMMs");
+        gp_string(b, g->compare || g->sweep ? g->runs[i].label : "GEMMs");
     }
     cs_buf_putc(b, '\n');
     if (skipped)
         cs_buf_printf(b, "# %zu GEMM(s) without DRAM traffic or time are not drawn\n", skipped);
+}
+
+/* ---- sweep ---------------------------------------------------------------------------------- */
+
+typedef struct metric {
+    const char *name, *label;
+    double scale;
+    bool higher_better;
+} metric;
+
+static const metric metrics[] = {
+    {"cycles", "cycles", 1, false},        {"seconds", "time (µs)", 1e6, false},
+    {"energy_pj", "energy (µJ)", 1e-6, false}, {"tops", "TOPS", 1, true},
+    {"tops_per_w", "TOPS/W", 1, true},     {"pj_per_mac", "pJ/MAC", 1, false},
+    {"area_mm2", "area (mm²)", 1, false},  {"tops_per_mm2", "TOPS/mm²", 1, true},
+};
+enum { NMETRICS = sizeof metrics / sizeof metrics[0] };
+
+const char *const *cs_report_sweep_metrics(void)
+{
+    static const char *names[NMETRICS + 1];
+    for (size_t i = 0; i < NMETRICS; i++)
+        names[i] = metrics[i].name;
+    return names;
+}
+
+static double metric_of(const cs_rep_run *r, size_t m)
+{
+    switch (m) {
+    case 0: return r->cycles;
+    case 1: return r->seconds;
+    case 2: return r->energy_pj;
+    case 3: return r->tops;
+    case 4: return r->tops_per_w;
+    case 5: return r->macs > 0 ? r->energy_pj / r->macs : NAN;
+    case 6: return r->area_mm2;
+    default: return r->tops_per_mm2;
+    }
+}
+
+static size_t find_axis(const cs_rep_group *g, const char *name)
+{
+    for (size_t a = 0; a < g->naxes; a++)
+        if (strcmp(g->axes[a], name) == 0)
+            return a;
+    return g->naxes;
+}
+
+static size_t find_metric(const char *name)
+{
+    for (size_t m = 0; m < NMETRICS; m++)
+        if (strcmp(metrics[m].name, name) == 0)
+            return m;
+    return NMETRICS;
+}
+
+/* Distinct styles for up to 80 series: 10 colours x 8 markers (colour changes first). */
+static const char *const series_color[] = {"#332288", "#CC6677", "#117733", "#DDCC77", "#88CCEE",
+                                           "#882255", "#44AA99", "#999933", "#AA4499", "#555555"};
+static const int series_pt[] = {7, 5, 9, 11, 13, 15, 4, 6};
+
+/* A metric against one axis: the axis's values along x (in the sweep's order), one line per
+ * combination of the other axes' values. */
+static void plot_sweep(const cs_rep_group *g, const cs_report *rep, cs_buf *b, double scale)
+{
+    size_t xa = rep->plot_x ? find_axis(g, rep->plot_x) : 0, m = rep->plot_y ? find_metric(rep->plot_y) : 1;
+    size_t n = g->nruns;
+    size_t *xpos = cs_calloc(n + 1, sizeof *xpos), *ser = cs_calloc(n + 1, sizeof *ser);
+    const char **xval = cs_calloc(n + 1, sizeof *xval);
+    char **skey = cs_calloc(n + 1, sizeof *skey);
+    size_t nx = 0, ns = 0;
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        const char *xv = xa < r->nparams ? r->params[xa] : "";
+        size_t k = 0;
+        while (k < nx && strcmp(xval[k], xv) != 0)
+            k++;
+        if (k == nx)
+            xval[nx++] = xv;
+        xpos[i] = k;
+        cs_buf key;
+        cs_buf_init(&key);
+        for (size_t a = 0; a < r->nparams; a++)
+            if (a != xa)
+                cs_buf_printf(&key, "%s%s=%s", key.len ? ", " : "", g->axes[a], r->params[a]);
+        char *ks = cs_buf_take(&key);
+        size_t s = 0;
+        while (s < ns && strcmp(skey[s], ks) != 0)
+            s++;
+        if (s == ns)
+            skey[ns++] = ks;
+        else
+            cs_free(ks);
+        ser[i] = s;
+        double v = metric_of(r, m) * metrics[m].scale;
+        if (isfinite(v) && v > 0) {
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+        }
+    }
+    for (size_t s = 0; s < ns; s++) {
+        cs_buf_printf(b, "$P%zu << EOD\n", s);
+        for (size_t i = 0; i < n; i++)
+            if (ser[i] == s) {
+                gp_num(b, (double)xpos[i]);
+                gp_num(b, metric_of(&g->runs[i], m) * metrics[m].scale);
+                cs_buf_putc(b, '\n');
+            }
+        cs_buf_puts(b, "EOD\n");
+    }
+    cs_buf_puts(b, "set xtics (");
+    for (size_t k = 0; k < nx; k++) {
+        cs_buf_puts(b, k ? ", " : "");
+        gp_string(b, xval[k]);
+        cs_buf_printf(b, " %zu", k);
+    }
+    cs_buf_puts(b, ") noenhanced");
+    cs_buf_puts(b, nx > 4 ? " rotate by 35 right\n" : " norotate center\n");
+    cs_buf_printf(b, "set xrange [-0.4:%g]\n", (double)nx - 0.6);
+    cs_buf_puts(b, "set xlabel ");
+    gp_string(b, xa < g->naxes ? g->axes[xa] : "point");
+    cs_buf_puts(b, " noenhanced\nset ylabel ");
+    char yl[96];
+    snprintf(yl, sizeof yl, "%s (%s is better)", metrics[m].label, metrics[m].higher_better ? "higher" : "lower");
+    gp_string(b, yl);
+    cs_buf_putc(b, '\n');
+    if (isfinite(lo) && hi / lo > 10) /* a range beyond 10x reads on a log axis */
+        cs_buf_printf(b, "set logscale y\nset yrange [%g:%g]\n", lo / 1.5, hi * 1.5);
+    else
+        cs_buf_puts(b, "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n");
+    cs_buf_puts(b, "set key above horizontal Left reverse samplen 2 noenhanced\nplot ");
+    for (size_t s = 0; s < ns; s++) {
+        cs_buf_printf(b, "%s$P%zu using 1:2 with linespoints pt %d ps %.2g lw %.2g dt %zu lc rgb '%s' title ",
+                      s ? ", \\\n     " : "", s, series_pt[(s / 10) % 8], scale >= 2 ? 1.8 : scale > 1 ? 1.0 : 0.6,
+                      scale, 1 + (s / 10) % 4, series_color[s % 10]);
+        gp_string(b, skey[s][0] ? skey[s] : metrics[m].label);
+    }
+    if (!ns)
+        cs_buf_puts(b, "NaN notitle");
+    cs_buf_putc(b, '\n');
+    for (size_t s = 0; s < ns; s++)
+        cs_free(skey[s]);
+    cs_free(skey);
+    cs_free(xval);
+    cs_free(xpos);
+    cs_free(ser);
 }
 
 /* ==== entry ==================================================================================== */
@@ -487,7 +639,17 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
                           path, rep->ngroups);
     const cs_rep_group *g = &rep->groups[0];
     if (kind == CS_PLOT_DEFAULT)
-        kind = g->compare ? CS_PLOT_SPEEDUP : CS_PLOT_BREAKDOWN;
+        kind = g->sweep ? CS_PLOT_SWEEP : g->compare ? CS_PLOT_SPEEDUP : CS_PLOT_BREAKDOWN;
+    if (kind == CS_PLOT_SWEEP && !g->sweep)
+        return cs_err_add(err, CS_INVALID, "cimsim report: error: %s: a sweep plot needs a sweep's results.json",
+                          path);
+    if (kind == CS_PLOT_SWEEP && rep->plot_x && find_axis(g, rep->plot_x) == g->naxes)
+        return cs_err_add(err, CS_INVALID, "cimsim report: error: --x: the sweep has no axis '%s'", rep->plot_x);
+    if (kind == CS_PLOT_SWEEP && rep->plot_y && find_metric(rep->plot_y) == NMETRICS)
+        return cs_err_add(err, CS_USAGE,
+                          "cimsim report: error: --y: expected cycles, seconds, energy_pj, tops, tops_per_w, "
+                          "pj_per_mac, area_mm2 or tops_per_mm2 (got '%s')",
+                          rep->plot_y);
     if (kind == CS_PLOT_SPEEDUP && (!g->compare || g->nruns < 2))
         return cs_err_add(err, CS_INVALID,
                           "cimsim report: error: %s: a speedup plot needs a compare file or "
@@ -500,6 +662,7 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
                   kind == CS_PLOT_BREAKDOWN   ? "Energy-breakdown"
                   : kind == CS_PLOT_SPEEDUP   ? "Speedup"
                   : kind == CS_PLOT_ATTRIBUTION ? "Cycle-attribution"
+                  : kind == CS_PLOT_SWEEP     ? "Sweep"
                                                 : "Roofline",
                   CIMSIM_VERSION);
     gp_string(out, rep->command);
@@ -523,6 +686,8 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
         plot_speedup(g, out, scale);
     else if (kind == CS_PLOT_ATTRIBUTION)
         plot_attribution(g, out, scale);
+    else if (kind == CS_PLOT_SWEEP)
+        plot_sweep(g, rep, out, scale);
     else
         plot_roofline(g, out, scale);
     cs_buf_puts(out, "set output\n");

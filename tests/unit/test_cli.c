@@ -398,3 +398,19 @@ Test(cli, provenance_pins_every_input)
     cr_assert(strstr(err, "latency"), "%s", err);
     free(err);
 }
+
+/* `report --plot` alone draws without printing the tables; with -o or --format it writes them. */
+Test(cli, report_plot_alone_prints_no_tables)
+{
+    cr_assert_eq(tu_run(dir, "run -w 64,256,256 -q -o r.json"), 0);
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        cr_skip("gnuplot is not installed");
+    cr_assert_eq(tu_run(dir, "report r.json --plot b.svg"), 0);
+    char *out = tu_file(dir, "stdout.txt");
+    cr_assert_str_eq(out, "");
+    free(out);
+    cr_assert_eq(tu_run(dir, "report r.json --plot b.svg --format md"), 0);
+    out = tu_file(dir, "stdout.txt");
+    cr_assert(strstr(out, "| GEMM |"), "%s", out);
+    free(out);
+}

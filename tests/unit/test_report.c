@@ -122,7 +122,7 @@ Test(report, text_compare_tables)
     char *s = report_to("compare.json", "text", "c.txt");
     /* speedup 46826 / 41725 cycles (same clock) = 1.122x; energy 1031.9 / 1862.6 uJ = 0.554. */
     cr_assert(strstr(s, "analog6T@rf x5       41725      29.59  182.6    1.12x         1032         "
-                        "0.554   0.382    5.24       51.34      3.56\n"),
+                        "0.554   0.382    5.24       51.34      3.56  dram\n"),
               "%s", s);
     cr_assert(strstr(s, "Per-GEMM speedup over the baseline"));
     cr_assert(strstr(s, "decode_qkv    1  4096  4096           1.00x               2.50x"));
@@ -619,8 +619,8 @@ Test(report, ill_typed_keys)
 
 Test(report, unknown_schema)
 {
-    const char *m[] = {"bad/wrong_schema.json: error: schema: expected \"cimsim-result/1\" or "
-                       "\"cimsim-compare/1\" (got \"cimsim-result/2\")"};
+    const char *m[] = {"bad/wrong_schema.json: error: schema: expected \"cimsim-result/1\", "
+                       "\"cimsim-compare/1\" or \"cimsim-sweep/1\" (got \"cimsim-result/2\")"};
     expect_read_errors("bad/wrong_schema.json", 1, m);
 }
 
@@ -687,4 +687,105 @@ Test(report, significant_figures)
     num_is(NAN, 3, "-");
     num_is(0.1 + 0.2, 0, "0.30000000000000004");
     num_is(2048, 0, "2048");
+}
+
+/* ---- sweeps, phases, figures of merit ---------------------------------------------------- */
+
+/* A sweep's results.json (a real `cimsim sweep` of sweep.cfg): one row per point with its axis
+ * values, in every format; every plot kind but speedup (which needs a baseline) renders. */
+Test(report, sweep_results_in_every_format_and_plot)
+{
+    char *s = report_to("sweep.json", "text", "s.txt");
+    cr_assert(strstr(s, "point  cim          latency  cycles"), "%s", s);
+    cr_assert(strstr(s, "    3  analog6T@rf  20ns  "), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "csv", "s.csv");
+    csv c = parse_csv(s);
+    cr_assert_eq(c.nrows, 4);
+    cr_assert_str_eq(cell(&c, 3, "cim"), "analog6T@rf");
+    cr_assert_str_eq(cell(&c, 3, "latency"), "20ns");
+    json_t *root = json_load_file("sweep.json", 0, NULL);
+    json_t *r3 = json_object_get(json_array_get(json_object_get(root, "results"), 3), "result");
+    same_number(&c, 3, "cycles", jnum(r3, "total.cycles"));
+    same_number(&c, 3, "energy_pj", jnum(r3, "total.energy_pj"));
+    json_decref(root);
+    free_csv(&c);
+    cs_free(s);
+    s = report_to("sweep.json", "tex", "s.tex");
+    cr_assert(strstr(s, "Point & cim & latency & Cycles"), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "md", "s.md");
+    cr_assert(strstr(s, "| point | cim | latency |"), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "json", "s.json");
+    cr_assert(strstr(s, "\"kind\": \"sweep\"") && strstr(s, "\"latency\": \"20ns\""), "%s", s);
+    cs_free(s);
+    if (!have("gnuplot"))
+        cr_skip("gnuplot is not installed (Debian: gnuplot-nox)");
+    const char *kinds[] = {"sweep", "breakdown", "attribution", "roofline"};
+    for (size_t k = 0; k < 4; k++) {
+        char spec[300];
+        snprintf(spec, sizeof spec, "%s:%s/%s.png", kinds[k], tmpdir, kinds[k]);
+        const char *args[] = {"sweep.json", "--plot", spec, "--x", "latency", "--y", "tops_per_w"};
+        cr_assert_eq(run_report(args, 7), 0, "%s", kinds[k]);
+        char name[64];
+        snprintf(name, sizeof name, "%s.png", kinds[k]);
+        check_image(out_path(name));
+    }
+    /* the sweep plot: the axis along x, one line per other value, the metric's direction */
+    const char *files[] = {"sweep.json"};
+    cs_report rep = {0};
+    cs_err err;
+    cs_err_init(&err);
+    cr_assert_eq(cs_report_read(&rep, files, 1, "test", &err), CS_OK);
+    rep.plot_x = "latency";
+    cs_buf b;
+    cs_buf_init(&b);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SWEEP, "x.svg", "x.svg", &b, &err), CS_OK);
+    cr_assert(strstr(b.data, "set xtics ('5ns' 0, '20ns' 1)"), "%s", b.data);
+    cr_assert(strstr(b.data, "title 'cim=none'") && strstr(b.data, "title 'cim=analog6T@rf'"), "%s", b.data);
+    cr_assert(strstr(b.data, "time (µs) (lower is better)"), "%s", b.data);
+    rep.plot_x = "nope";
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SWEEP, "x.svg", "x.svg", &b, &err), CS_INVALID);
+    rep.plot_x = NULL;
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.svg", "x.svg", &b, &err), CS_INVALID);
+    cs_buf_free(&b);
+    cs_report_free(&rep);
+}
+
+/* Decode (M <= 16) and prefill totalled apart; speedups in significant figures; the bound of
+ * each variant; the macro count in LaTeX as $\times$. */
+Test(report, phases_significant_speedups_bound_and_latex_times)
+{
+    char *s = report_to("compare.json", "text", "p.txt");
+    cr_assert(strstr(s, "By phase (decode: GEMMs with M <= 16; prefill: the others)"), "%s", s);
+    /* digital6T prefill: (bert_proj + ffn_up) baseline seconds / variant seconds */
+    cr_assert(strstr(s, "digital6T@smem x48  prefill      2   26799      19.01   0.963x"), "%s", s);
+    cr_assert(strstr(s, "digital6T@smem x48  decode       1    8411      5.965    2.50x"), "%s", s);
+    cr_assert(strstr(s, "0.800x") && !strstr(s, "0.80x "), "three significant figures: %s", s);
+    cr_assert(strstr(s, "  bound\n"), "a bound column: %s", s);
+    cs_free(s);
+    s = report_to("compare.json", "tex", "p.tex");
+    cr_assert(strstr(s, "analog6T@rf $\\times$5 &"), "%s", s);
+    cr_assert(!strstr(s, " x5 &"), "%s", s);
+    cs_free(s);
+}
+
+/* A standalone document of a wide table (12 runs: 15 columns of per-GEMM speedups with long
+ * labels) fits the page: no overfull box. */
+Test(report, standalone_latex_fits_the_page)
+{
+    if (!have("pdflatex"))
+        cr_skip("pdflatex is not installed (Debian: texlive-latex-base texlive-latex-recommended)");
+    const char *o = out_path("wide.tex");
+    const char *args[] = {"result.json", "result.json", "result.json", "result.json", "result.json",
+                          "result.json", "result.json", "result.json", "result.json", "result.json",
+                          "result.json", "result.json", "-o",          o,             "--standalone"};
+    cr_assert_eq(run_report(args, 15), 0);
+    pdflatex("wide.tex");
+    char log[300];
+    snprintf(log, sizeof log, "%s/wide.log", tmpdir);
+    char *l = slurp(log);
+    cr_assert(!strstr(l, "Overfull \\hbox"), "a table overflows the page: see %s", log);
+    cs_free(l);
 }
