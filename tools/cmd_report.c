@@ -42,6 +42,9 @@ static const char usage[] =
     "  --plot-kind KIND    the kind of plots given without KIND: (default: the kind the file's\n"
     "                      base name begins with, e.g. attribution.svg; else breakdown for a\n"
     "                      result, speedup for a compare, sweep for a sweep)\n"
+    "  --plot-script       keep each plot's gnuplot script beside it (speedup.pdf: speedup.gp,\n"
+    "                      with the provenance in comments; `gnuplot speedup.gp` in that\n"
+    "                      directory redraws it) to restyle a figure\n"
     "  --x AXIS            sweep plots: the axis along x (default: the first)\n"
     "  --y METRIC          sweep plots: cycles, seconds (default), energy_pj, tops, tops_per_w,\n"
     "                      pj_per_mac, area_mm2 or tops_per_mm2\n"
@@ -113,6 +116,33 @@ static char *command_line(int argc, char **argv)
 
 enum { MAX_PLOTS = 16 };
 
+/* The kept script of a plot: its path with the extension replaced by .gp. */
+static char *script_name(const char *plot)
+{
+    const char *dot = strrchr(plot, '.');
+    size_t n = (size_t)(dot - plot);
+    char *s = cs_malloc(n + 4);
+    snprintf(s, n + 4, "%.*s.gp", (int)n, plot);
+    return s;
+}
+
+/* Writes the plot's gnuplot script (atomically), its output the plot's base name, so that
+ * gnuplot run in the plot's directory redraws it. */
+static cs_status write_script(const cs_report *rep, cs_plot_kind kind, const char *plot, const char *script,
+                              cs_err *err)
+{
+    const char *base = strrchr(plot, '/');
+    cs_buf s;
+    cs_buf_init(&s);
+    cs_status st = cs_report_plot_script(rep, kind, plot, base ? base + 1 : plot, &s, err);
+    if (st == CS_OK)
+        st = cs_afile_write(script, s.data, s.len, err);
+    if (st == CS_OK)
+        fprintf(stderr, "wrote %s\n", script);
+    cs_buf_free(&s);
+    return st;
+}
+
 int cs_cmd_report(int argc, char **argv)
 {
     const char **files = cs_calloc((size_t)argc + 1, sizeof *files);
@@ -122,6 +152,7 @@ int cs_cmd_report(int argc, char **argv)
     size_t nplots = 0;
     cs_plot_kind default_kind = CS_PLOT_DEFAULT;
     cs_rep_opts opts = {.format = CS_REP_TEXT};
+    bool keep_script = false;
     int rc = -1;
     for (int i = 1; i < argc && rc < 0; i++) {
         const char *v = NULL;
@@ -157,6 +188,8 @@ int cs_cmd_report(int argc, char **argv)
             if (m < 0)
                 rc = cs_cli_usage_error("report", "--y needs a metric");
             plot_y = v;
+        } else if (strcmp(argv[i], "--plot-script") == 0) {
+            keep_script = true;
         } else if (strcmp(argv[i], "--standalone") == 0) {
             opts.standalone = true;
         } else if (strcmp(argv[i], "--per-gemm") == 0) {
@@ -214,11 +247,17 @@ int cs_cmd_report(int argc, char **argv)
         cs_free(files);
         return 2;
     }
-    for (size_t p = 0; p < nplots; p++)
-        if (cs_cli_check_output(plot_files[p])) {
+    char *scripts[MAX_PLOTS] = {NULL};
+    for (size_t p = 0; p < nplots; p++) {
+        if (keep_script) /* FILE.EXT -> FILE.gp */
+            scripts[p] = script_name(plot_files[p]);
+        if (cs_cli_check_output(plot_files[p]) || (scripts[p] && cs_cli_check_output(scripts[p]))) {
+            for (size_t q = 0; q < nplots; q++)
+                cs_free(scripts[q]);
             cs_free(files);
             return 2;
         }
+    }
     char *cmd = command_line(argc, argv);
     cs_report rep;
     memset(&rep, 0, sizeof rep);
@@ -257,12 +296,17 @@ int cs_cmd_report(int argc, char **argv)
     if (rc == 0) {
         for (size_t p = 0; p < nplots && rc == 0; p++) {
             cs_err_init(&err);
-            if (cs_report_plot(&rep, kinds[p], plot_files[p], &err) != CS_OK)
+            /* the script first: kept even when gnuplot fails on it */
+            if (scripts[p] && write_script(&rep, kinds[p], plot_files[p], scripts[p], &err) != CS_OK)
+                rc = cs_cli_report(&err);
+            else if (cs_report_plot(&rep, kinds[p], plot_files[p], &err) != CS_OK)
                 rc = cs_cli_report(&err);
             else
                 fprintf(stderr, "wrote %s\n", plot_files[p]);
         }
     }
+    for (size_t p = 0; p < nplots; p++)
+        cs_free(scripts[p]);
     cs_report_free(&rep);
     cs_free(cmd);
     cs_free(files);

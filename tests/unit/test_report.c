@@ -523,7 +523,8 @@ Test(report, plots_of_a_compare)
     check_image(out_path("breakdown.svg"));
     check_image(out_path("roofline.png"));
     char *svg = slurp(out_path("breakdown.svg"));
-    cr_assert(strstr(svg, "digital6T@smem x48"));
+    cr_assert(strstr(svg, "digital6T x48"), "the variant under its bar, its level above the group");
+    cr_assert(strstr(svg, ">smem<"));
     cr_assert(strstr(svg, "CiM MAC"));
     cs_free(svg);
 }
@@ -541,8 +542,13 @@ Test(report, plot_script_is_deterministic_and_sized_for_a_column)
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.pdf", "x.pdf", &a, &err), CS_OK);
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.pdf", "x.pdf", &b, &err), CS_OK);
     cr_assert_str_eq(a.data, b.data);
+    cr_assert(strstr(a.data, "set terminal pdfcairo size 3.4in,3.45in"), "two panels: 1.5 times as tall");
+    cr_assert(strstr(a.data, "set ylabel 'speedup (higher is better)'"));
+    cr_assert(strstr(a.data, "set ylabel 'energy ratio (lower is better)'"));
+    cr_assert(strstr(a.data, "set title 'wl on a100-sxm4-40gb'"), "the caption");
+    cs_buf_clear(&a);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_BREAKDOWN, "x.pdf", "x.pdf", &a, &err), CS_OK);
     cr_assert(strstr(a.data, "set terminal pdfcairo size 3.4in,2.3in"));
-    cr_assert(strstr(a.data, "set ylabel 'ratio to the baseline'"));
     cr_assert(strstr(a.data, "51516b9ea5c131b5"), "provenance in the script");
     cs_buf_clear(&a);
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_ROOFLINE, "x.png", "x.png", &a, &err), CS_OK);
@@ -788,4 +794,59 @@ Test(report, standalone_latex_fits_the_page)
     char *l = slurp(log);
     cr_assert(!strstr(l, "Overfull \\hbox"), "a table overflows the page: see %s", log);
     cs_free(l);
+}
+
+/* Figures for a paper: two panels for the speedup plot (one metric per axis, the variants
+ * grouped by level, values rotated so that none collide), the script kept beside the figure
+ * (--plot-script) with its provenance and redrawing it; a one-GEMM result draws (gnuplot 5.4
+ * crashes on a label plot without a valid point: none is written). */
+Test(report, figures_grouped_rotated_and_scripts_kept)
+{
+    const char *files[] = {"compare.json"};
+    cs_report rep = {0};
+    cs_err err;
+    cs_err_init(&err);
+    cr_assert_eq(cs_report_read(&rep, files, 1, "test", &err), CS_OK);
+    cs_buf a;
+    cs_buf_init(&a);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.svg", "x.svg", &a, &err), CS_OK);
+    cr_assert(strstr(a.data, "set multiplot layout 2,1"), "%s", a.data);
+    cr_assert(strstr(a.data, "set label 'rf' at first 0, graph 1.04 center"), "%s", a.data);
+    cr_assert(strstr(a.data, "set label 'smem' at first 1.6, graph 1.04 center"), "%s", a.data);
+    cr_assert(strstr(a.data, "with labels rotate by 90 left"), "%s", a.data);
+    cs_buf_free(&a);
+    cs_report_free(&rep);
+    if (!have("gnuplot"))
+        cr_skip("gnuplot is not installed (Debian: gnuplot-nox)");
+    char plot[300];
+    snprintf(plot, sizeof plot, "%s/fig.pdf", tmpdir);
+    const char *args[] = {"compare.json", "--plot", plot, "--plot-script"};
+    cr_assert_eq(run_report(args, 4), 0);
+    char *gp = slurp(out_path("fig.gp"));
+    cr_assert(strstr(gp, "set output 'fig.pdf'"), "%s", gp);
+    cr_assert(strstr(gp, "config '51516b9ea5c131b5'") && strstr(gp, "command 'cimsim compare -w wl.csv -o out'"),
+              "provenance in the kept script: %s", gp);
+    cs_free(gp);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm fig.pdf && gnuplot fig.gp 2>/dev/null", tmpdir);
+    cr_assert_eq(system(cmd), 0, "the kept script redraws the figure");
+    check_image(out_path("fig.pdf"));
+    /* one GEMM */
+    FILE *f = fopen(out_path("one.json"), "w");
+    cr_assert_not_null(f);
+    json_t *r = json_load_file("result.json", 0, NULL);
+    json_t *gemms = json_object_get(r, "gemms");
+    while (json_array_size(gemms) > 1)
+        json_array_remove(gemms, 1);
+    json_dumpf(r, f, 0);
+    fclose(f);
+    json_decref(r);
+    snprintf(plot, sizeof plot, "%s/one.svg", tmpdir);
+    const char *one[] = {out_path("one.json"), "--plot", plot, "--plot", "attribution:x.svg"};
+    char x[300];
+    snprintf(x, sizeof x, "attribution:%s/oa.svg", tmpdir);
+    one[4] = x;
+    cr_assert_eq(run_report(one, 5), 0);
+    check_image(out_path("one.svg"));
+    check_image(out_path("oa.svg"));
 }
