@@ -138,7 +138,8 @@ static uint64_t max_round_k(const cs_cim_mapping *m, const share *s)
 
 /* The slowest controller's time and the GPU's energy for a complete mapping (derived fields
  * filled). Analytical: used only to rank candidates; the simulation measures the result. */
-enum { CS_LINE_BYTES_EST = 128 }; /* an SM's load/store unit issues one 128-byte line per cycle */
+enum { CS_LINE_BYTES_EST = 128 };
+enum { L2_STAGES = 8 }; /* most staging buffers an L2 op stream keeps in flight per CTA */ /* an SM's load/store unit issues one 128-byte line per cycle */
 
 static double pos(double bw) { return bw > 0 ? bw : HUGE_VAL; } /* 0 means unlimited */
 
@@ -197,6 +198,14 @@ static void estimate(const cs_target *t, const cs_cim_target *ct, const cs_gemm 
         double items = (double)m->grid_m * chunks * m->grid_n;
         double per_sm = ceil(items / t->sms) * m->grid_k * rows * (2 * kd * (double)eb + cols * 4);
         round_c = fmax(fmax(compute, host), fmax((in_bytes + out_bytes) / sl_port, per_sm / sm_port));
+        /* an SM stages a ring of nbuf steps ahead; the inputs of the next ones are read from L2
+         * slices whose ports the computing macros hold (their bank share, hr of a request's
+         * compute, contiguous), so each further ring waits for that reservation */
+        double buf = (double)m->m1 * kd * (double)eb;
+        double nbuf = fmin(L2_STAGES, fmax(2, floor((double)ct->stage_bytes / fmax(1, buf))));
+        double waves = ceil(ceil(items / t->sms) * m->grid_k / nbuf);
+        double c_req = rows * ops_row * ct->latency_cycles, hr = ct->host_share * active * c_req;
+        round_c = fmax(round_c, (waves - 1) * hr + fmax(compute, host));
         fetch = (double)m->slots * m->dup * tile_bytes / (dram_bpc / ct->controllers);
     }
     double w_round = fmax(write, fetch);
@@ -552,7 +561,6 @@ typedef struct step {
     uint32_t warp;
     bool last;            /* the item's last step: its outputs follow */
 } step;
-enum { L2_STAGES = 8 };
 
 struct gen {
     cs_opsrc base;
@@ -946,7 +954,9 @@ static bool build_l2_sm_cta(gen *x, uint32_t sm, uint64_t cta, stream_st *ss)
             emit_stage(x, ss, q->row0, q->rows, q->ka0, q->kspan, (uint32_t)((i + nbuf - 1) % nbuf),
                        (uint32_t)(i + nbuf - 1), buf_bytes);
         }
-        emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)i);
+        /* the first step waits for the whole ring: the macros' bank share holds the ports of
+         * the slices the later copies read from once their MACs start */
+        emit_all_warps(ss, CS_OP_CP_WAIT, (uint32_t)(i ? i : min64(nst, nbuf) - 1));
         emit_all_warps(ss, CS_OP_BAR, 0);
         uint32_t copy = (uint32_t)(p->it.chunk % m->dup);
         for (uint64_t t = p->a; t < p->z; t++) {

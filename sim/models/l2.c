@@ -220,11 +220,26 @@ static void drain_out(cs_l2 *l2)
     }
 }
 
-/* Sends r back up (or frees a posted write) no earlier than t_ready. */
+static void respond(cs_l2 *l2, cs_req *r, cs_ps t_ready);
+
+static void respond_now(void *ctx, void *ptr, uint64_t arg)
+{
+    (void)arg;
+    cs_l2 *l2 = ctx;
+    respond(l2, ptr, cs_engine_now(l2->base.eng));
+}
+
+/* Sends r back up (or frees a posted write) no earlier than t_ready. A CiM response joins the
+ * output queue only when its compute ends: queued earlier, its future send time would hold the
+ * port, and every response behind it, until then. */
 static void respond(cs_l2 *l2, cs_req *r, cs_ps t_ready)
 {
     if (r->kind == CS_REQ_WRITE && r->no_ack) {
         cs_req_free(l2->pool, r);
+        return;
+    }
+    if (r->kind == CS_REQ_CIM && t_ready > cs_engine_now(l2->base.eng)) {
+        cs_engine_post(l2->base.eng, t_ready, CS_PRIO_DEFAULT, respond_now, l2, r, 0);
         return;
     }
     r->is_resp = true;

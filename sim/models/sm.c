@@ -1220,7 +1220,6 @@ static void recv_resp(void *owner, cs_port *in, void *ptr, uint64_t arg)
     cs_cpl lp = cs_cpl_of(sm->cpa, r->cp);
     r->cp = 0;
     int mc = cls == CLS_RED ? CS_CAUSE_PSUM : cls == CLS_SPILL ? CS_CAUSE_SPILL : -1;
-    if (r->dram_ps + r->cont_ps > now - r->t_issue) fprintf(stderr, "BAD cls %u kind %u issue %llu now %llu dram %llu cont %llu stamp %llu\n", cls, r->kind, (unsigned long long)r->t_issue, (unsigned long long)now, (unsigned long long)r->dram_ps, (unsigned long long)r->cont_ps, (unsigned long long)r->t_stamp);
     CS_ASSERT(r->dram_ps + r->cont_ps <= now - r->t_issue);
     cs_ps t_l2 = now - r->dram_ps - r->cont_ps;
     push(sm, &lp, mc >= 0 ? mc : CS_CAUSE_STAGING, r->t_issue);
