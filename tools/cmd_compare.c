@@ -168,7 +168,7 @@ int cs_cmd_compare(int argc, char **argv)
             snprintf(spec, sizeof spec, "%s@%s", prims[pi], levels[li]);
             cs_err e;
             cs_err_init(&e);
-            cs_status st = cs_placement_parse(&in.ad->arch, spec, o.macros, &pls[npl], &e);
+            cs_status st = cs_placement_parse_sets(&in.ad->arch, spec, o.macros, o.sets, o.nsets, &pls[npl], &e);
             if (st == CS_INVALID && e.count) { /* sizing leaves no macro: reported, skipped */
                 fprintf(stderr, "cimsim compare: skipping %s: %s\n", spec, e.msg[0]);
                 cs_err_free(&e);

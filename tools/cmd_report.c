@@ -20,8 +20,10 @@ static const char usage[] =
     "docs/results.md). One result: per-GEMM performance and energy tables with a total row.\n"
     "A compare file, or several results (the first is the baseline): one row per variant with\n"
     "speedup and energy ratio against the baseline, TOPS/W and TOPS/mm^2, the energy breakdown\n"
-    "and per-GEMM speedups. Every format records the provenance (cimsim version, config hash,\n"
-    "energy table and version, command lines). Details: docs/report.md.\n"
+    "and per-GEMM speedups (decode and prefill totalled apart when a workload has both).\n"
+    "A sweep's results.json (cimsim sweep): one row per point with its axis values.\n"
+    "Every format records the provenance (cimsim version, config hash, energy table and\n"
+    "version, command lines). With --plot alone, no tables are printed. Details: docs/report.md.\n"
     "\n"
     "options:\n"
     "  -f, --format F      text (aligned, default), json (normalised summary), csv (one value\n"
@@ -34,11 +36,18 @@ static const char usage[] =
     "  --per-gemm          csv of a compare: one row per run and GEMM (long format)\n"
     "  --plot [KIND:]FILE  a plot through gnuplot, .svg, .png or .pdf (repeatable); KIND is\n"
     "                      breakdown (stacked energy), speedup (compare: speedup and energy\n"
-    "                      ratio), roofline (TOPS against MACs per DRAM byte) or attribution\n"
-    "                      (stacked cycles per cause, one bar per GEMM or variant)\n"
+    "                      ratio), roofline (TOPS against MACs per DRAM byte), attribution\n"
+    "                      (stacked cycles per cause, one bar per GEMM or variant) or sweep\n"
+    "                      (a sweep: a metric against an axis, one line per other values)\n"
     "  --plot-kind KIND    the kind of plots given without KIND: (default: the kind the file's\n"
     "                      base name begins with, e.g. attribution.svg; else breakdown for a\n"
-    "                      result, speedup for a compare)\n"
+    "                      result, speedup for a compare, sweep for a sweep)\n"
+    "  --plot-script       keep each plot's gnuplot script beside it (speedup.pdf: speedup.gp,\n"
+    "                      with the provenance in comments; `gnuplot speedup.gp` in that\n"
+    "                      directory redraws it) to restyle a figure\n"
+    "  --x AXIS            sweep plots: the axis along x (default: the first)\n"
+    "  --y METRIC          sweep plots: cycles, seconds (default), energy_pj, tops, tops_per_w,\n"
+    "                      pj_per_mac, area_mm2 or tops_per_mm2\n"
     "\n"
     "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n";
 
@@ -60,7 +69,7 @@ static bool parse_format(const char *s, cs_rep_format *f)
     return false;
 }
 
-static const char *const kind_names[] = {"breakdown", "speedup", "roofline", "attribution"};
+static const char *const kind_names[] = {"breakdown", "speedup", "roofline", "attribution", "sweep"};
 enum { KINDS = sizeof kind_names / sizeof kind_names[0] };
 
 static bool parse_kind(const char *s, size_t n, cs_plot_kind *k)
@@ -107,15 +116,43 @@ static char *command_line(int argc, char **argv)
 
 enum { MAX_PLOTS = 16 };
 
+/* The kept script of a plot: its path with the extension replaced by .gp. */
+static char *script_name(const char *plot)
+{
+    const char *dot = strrchr(plot, '.');
+    size_t n = (size_t)(dot - plot);
+    char *s = cs_malloc(n + 4);
+    snprintf(s, n + 4, "%.*s.gp", (int)n, plot);
+    return s;
+}
+
+/* Writes the plot's gnuplot script (atomically), its output the plot's base name, so that
+ * gnuplot run in the plot's directory redraws it. */
+static cs_status write_script(const cs_report *rep, cs_plot_kind kind, const char *plot, const char *script,
+                              cs_err *err)
+{
+    const char *base = strrchr(plot, '/');
+    cs_buf s;
+    cs_buf_init(&s);
+    cs_status st = cs_report_plot_script(rep, kind, plot, base ? base + 1 : plot, &s, err);
+    if (st == CS_OK)
+        st = cs_afile_write(script, s.data, s.len, err);
+    if (st == CS_OK)
+        fprintf(stderr, "wrote %s\n", script);
+    cs_buf_free(&s);
+    return st;
+}
+
 int cs_cmd_report(int argc, char **argv)
 {
     const char **files = cs_calloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
-    const char *out = NULL, *fmt_name = NULL;
+    const char *out = NULL, *fmt_name = NULL, *plot_x = NULL, *plot_y = NULL;
     const char *plots[MAX_PLOTS];
     size_t nplots = 0;
     cs_plot_kind default_kind = CS_PLOT_DEFAULT;
     cs_rep_opts opts = {.format = CS_REP_TEXT};
+    bool keep_script = false;
     int rc = -1;
     for (int i = 1; i < argc && rc < 0; i++) {
         const char *v = NULL;
@@ -142,7 +179,17 @@ int cs_cmd_report(int argc, char **argv)
         } else if ((m = cs_cli_opt_value(argc, argv, &i, "--plot-kind", NULL, &v)) != 0) {
             if (m < 0 || !parse_kind(v, strlen(v), &default_kind))
                 rc = cs_cli_usage_error("report", "--plot-kind: expected breakdown, speedup, "
-                                        "roofline or attribution (got '%s')", m < 0 ? "" : v);
+                                        "roofline, attribution or sweep (got '%s')", m < 0 ? "" : v);
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--x", NULL, &v)) != 0) {
+            if (m < 0)
+                rc = cs_cli_usage_error("report", "--x needs an axis name");
+            plot_x = v;
+        } else if ((m = cs_cli_opt_value(argc, argv, &i, "--y", NULL, &v)) != 0) {
+            if (m < 0)
+                rc = cs_cli_usage_error("report", "--y needs a metric");
+            plot_y = v;
+        } else if (strcmp(argv[i], "--plot-script") == 0) {
+            keep_script = true;
         } else if (strcmp(argv[i], "--standalone") == 0) {
             opts.standalone = true;
         } else if (strcmp(argv[i], "--per-gemm") == 0) {
@@ -184,7 +231,7 @@ int cs_cmd_report(int argc, char **argv)
         if (colon && !parse_kind(plots[p], (size_t)(colon - plots[p]), &kinds[p])) {
             cs_free(files);
             return cs_cli_usage_error("report", "--plot %s: unknown kind '%.*s' (breakdown, "
-                                      "speedup, roofline, attribution)", plots[p], (int)(colon - plots[p]),
+                                      "speedup, roofline, attribution, sweep)", plots[p], (int)(colon - plots[p]),
                                       plots[p]);
         }
         if (colon)
@@ -200,11 +247,17 @@ int cs_cmd_report(int argc, char **argv)
         cs_free(files);
         return 2;
     }
-    for (size_t p = 0; p < nplots; p++)
-        if (cs_cli_check_output(plot_files[p])) {
+    char *scripts[MAX_PLOTS] = {NULL};
+    for (size_t p = 0; p < nplots; p++) {
+        if (keep_script) /* FILE.EXT -> FILE.gp */
+            scripts[p] = script_name(plot_files[p]);
+        if (cs_cli_check_output(plot_files[p]) || (scripts[p] && cs_cli_check_output(scripts[p]))) {
+            for (size_t q = 0; q < nplots; q++)
+                cs_free(scripts[q]);
             cs_free(files);
             return 2;
         }
+    }
     char *cmd = command_line(argc, argv);
     cs_report rep;
     memset(&rep, 0, sizeof rep);
@@ -213,6 +266,8 @@ int cs_cmd_report(int argc, char **argv)
     rc = 0;
     if (cs_report_read(&rep, files, nfiles, cmd, &err) != CS_OK)
         rc = cs_cli_report(&err);
+    rep.plot_x = plot_x;
+    rep.plot_y = plot_y;
     /* Every plot must apply before anything is written. */
     for (size_t p = 0; p < nplots && rc == 0; p++) {
         cs_buf dry;
@@ -222,7 +277,9 @@ int cs_cmd_report(int argc, char **argv)
             rc = cs_cli_report(&err);
         cs_buf_free(&dry);
     }
-    if (rc == 0) {
+    /* With plots only, the tables are written when asked for (-o or --format), not dumped. */
+    bool tables = nplots == 0 || out || fmt_name;
+    if (rc == 0 && tables) {
         cs_buf b;
         cs_buf_init(&b);
         if (cs_report_write(&rep, &opts, &b, &err) != CS_OK)
@@ -235,14 +292,21 @@ int cs_cmd_report(int argc, char **argv)
             fflush(stdout);
         }
         cs_buf_free(&b);
+    }
+    if (rc == 0) {
         for (size_t p = 0; p < nplots && rc == 0; p++) {
             cs_err_init(&err);
-            if (cs_report_plot(&rep, kinds[p], plot_files[p], &err) != CS_OK)
+            /* the script first: kept even when gnuplot fails on it */
+            if (scripts[p] && write_script(&rep, kinds[p], plot_files[p], scripts[p], &err) != CS_OK)
+                rc = cs_cli_report(&err);
+            else if (cs_report_plot(&rep, kinds[p], plot_files[p], &err) != CS_OK)
                 rc = cs_cli_report(&err);
             else
                 fprintf(stderr, "wrote %s\n", plot_files[p]);
         }
     }
+    for (size_t p = 0; p < nplots; p++)
+        cs_free(scripts[p]);
     cs_report_free(&rep);
     cs_free(cmd);
     cs_free(files);

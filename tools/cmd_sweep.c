@@ -9,6 +9,7 @@
 #include "cmd_sweep.h"
 #include "show.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -214,6 +215,42 @@ static void point_params(const sweep_run *sr, size_t p, cs_json *j)
     cs_json_obj_end(j);
 }
 
+/* A workload axis gets numeric columns m, n, k after it (the first; later ones NAME_m...): the
+ * dimensions of a value "M,N,K[,R]", empty for a preset or a file. */
+static void csv_field(FILE *f, const char *s);
+
+static bool is_workload_axis(const cs_sweep *s, size_t a)
+{
+    const cs_sweep_axis *ax = cs_sweep_axis_at(s, a);
+    return ax->option && strcmp(ax->option, "workload") == 0;
+}
+
+static void workload_dims_header(const cs_sweep *s, size_t a, FILE *f)
+{
+    bool first = true;
+    for (size_t b = 0; b < a; b++)
+        first = first && !is_workload_axis(s, b);
+    for (const char *d = "mnk"; *d; d++) {
+        fputc(',', f);
+        if (!first) {
+            csv_field(f, axis_name(s, a));
+            fputc('_', f);
+        }
+        fputc(*d, f);
+    }
+}
+
+static void workload_dims(const char *v, FILE *f)
+{
+    unsigned long long m, n, k;
+    char rest;
+    int got = sscanf(v, "%llu,%llu,%llu%c", &m, &n, &k, &rest);
+    if ((got == 3 || (got == 4 && rest == ',')) && isdigit((unsigned char)v[0]))
+        fprintf(f, ",%llu,%llu,%llu", m, n, k);
+    else
+        fputs(",,,", f);
+}
+
 /* The metric columns of results.csv (after point and the axes). */
 static void csv_header(cs_buf *b)
 {
@@ -372,6 +409,8 @@ static cs_status write_results(sweep_run *sr, cs_err *err)
         for (size_t a = 0; a < cs_sweep_naxes(s); a++) {
             fputc(',', csv.f);
             csv_field(csv.f, axis_name(s, a));
+            if (is_workload_axis(s, a))
+                workload_dims_header(s, a, csv.f);
         }
         cs_buf_free(&h);
         cs_buf_init(&h);
@@ -419,6 +458,8 @@ static cs_status write_results(sweep_run *sr, cs_err *err)
                 for (size_t a = 0; a < cs_sweep_naxes(s); a++) {
                     fputc(',', csv.f);
                     csv_field(csv.f, cs_sweep_value(s, p, a));
+                    if (is_workload_axis(s, a))
+                        workload_dims(cs_sweep_value(s, p, a), csv.f);
                 }
                 fprintf(csv.f, ",%s\n", row);
                 res += strlen(",\"result\":");

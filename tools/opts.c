@@ -204,9 +204,14 @@ cs_status cs_opts_load_arch(const cs_opts *o, cs_arch_doc **out, cs_err *err)
     int n = 0;
     for (const char *const *p = o->compat ? cs_compat_profile(o->compat) : NULL; p && *p; p++)
         sets[n++] = *p;
-    for (int i = 0; i < o->nsets; i++)
-        sets[n++] = o->sets[i];
-    return cs_arch_load(o->arch, sets, n, out, err);
+    int profile = n;
+    for (int i = 0; i < o->nsets; i++) /* a primitive's keys go to the placement */
+        if (!cs_cim_prim_set_key(o->sets[i]))
+            sets[n++] = o->sets[i];
+    cs_status st = cs_arch_load(o->arch, sets, n, out, err);
+    if (st == CS_OK)
+        cs_arch_doc_note_overrides(*out, sets + profile, n - profile);
+    return st;
 }
 
 cs_status cs_opts_load_workload(const cs_opts *o, const char *dflt, cs_workload **out, cs_err *err)
@@ -258,9 +263,13 @@ cs_status cs_opts_load_placement(const cs_opts *o, const cs_arch *a, cs_placemen
     if (!o->cim) {
         if (o->macros)
             return cs_err_add(err, CS_USAGE, "cimsim %s: error: --macros needs --cim", o->sub);
+        for (int i = 0; i < o->nsets; i++)
+            if (cs_cim_prim_set_key(o->sets[i]))
+                return cs_err_add(err, CS_USAGE, "cimsim %s: error: --set %s: a CiM primitive key needs --cim",
+                                  o->sub, o->sets[i]);
         return CS_OK;
     }
-    cs_status st = cs_placement_parse(a, o->cim, o->macros, out, err);
+    cs_status st = cs_placement_parse_sets(a, o->cim, o->macros, o->sets, o->nsets, out, err);
     *has = st == CS_OK;
     return st;
 }

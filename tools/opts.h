@@ -66,7 +66,8 @@ enum {
     "  -a, --arch ARCH        architecture: a100 (default), a100-80gb, www-sm, or a .cfg file\n" \
     "  -w, --workload W       bert-large (default), gpt-j, dlrm, resnet50, grid-1000,\n"      \
     "                         a CSV file (name,m,n,k[,repeat]) or M,N,K[,R]\n"                \
-    "      --set KEY=VALUE    override one architecture key (repeatable), e.g. hbm.clock=607.5MHz\n" \
+    "      --set KEY=VALUE    override one architecture key (repeatable), e.g. hbm.clock=607.5MHz,\n" \
+    "                         or a key of the placed CiM primitive, e.g. cim.latency=7ns\n" \
     "      --dtype T          int8 (default) or fp16\n"                                       \
     "  -j, --jobs N           simulate N GEMMs in parallel (results do not depend on N)\n"    \
     "      --energy TABLE     energy table: 45nm, 7nm or a file (default: the architecture's)\n" \

@@ -245,6 +245,9 @@ static void free_run(cs_rep_run *r)
                   &r->workload};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         cs_free(*s[i]);
+    for (size_t i = 0; i < r->nparams; i++)
+        cs_free(r->params[i]);
+    cs_free(r->params);
     memset(r, 0, sizeof *r);
 }
 
@@ -358,6 +361,56 @@ static cs_rep_run *add_run(cs_rep_group *g, const char *file)
     return r;
 }
 
+/* A sweep's results.json (docs/sweep.md): the axes, then each point's params and result. */
+static void read_sweep(vx *v, json_t *root, cs_rep_group *g, const char *path)
+{
+    g->sweep = true;
+    json_t *axes = need(v, root, "", "axes", 'a', false);
+    json_t *res = need(v, root, "", "results", 'a', false);
+    g->naxes = axes ? json_array_size(axes) : 0;
+    if (g->naxes > CS_REP_MAX_AXES) {
+        vfail(v, "", "axes", "at most %d axes (got %zu)", CS_REP_MAX_AXES, g->naxes);
+        g->naxes = 0;
+        return;
+    }
+    g->axes = g->naxes ? cs_calloc(g->naxes, sizeof *g->axes) : NULL;
+    for (size_t a = 0; a < g->naxes; a++) {
+        char p[64];
+        snprintf(p, sizeof p, "axes[%zu]", a);
+        json_t *ao = json_array_get(axes, a);
+        g->axes[a] = json_is_object(ao) ? str(v, ao, p, "name", false) : cs_strdup("");
+        if (!json_is_object(ao))
+            vfail(v, "", p, "expected an object (got %s)", jtype(ao));
+    }
+    for (size_t i = 0; res && i < json_array_size(res); i++) {
+        char p[64], rp[80];
+        snprintf(p, sizeof p, "results[%zu]", i);
+        json_t *po = json_array_get(res, i);
+        if (!json_is_object(po)) {
+            vfail(v, "", p, "expected an object (got %s)", jtype(po));
+            continue;
+        }
+        json_t *params = need(v, po, p, "params", 'o', false);
+        json_t *ro = need(v, po, p, "result", 'o', false);
+        if (!ro)
+            continue;
+        cs_rep_run *r = add_run(g, path);
+        snprintf(rp, sizeof rp, "%s.result", p);
+        read_run(v, ro, rp, r);
+        r->nparams = g->naxes;
+        r->params = g->naxes ? cs_calloc(g->naxes, sizeof *r->params) : NULL;
+        snprintf(rp, sizeof rp, "%s.params", p);
+        cs_buf lb;
+        cs_buf_init(&lb);
+        for (size_t a = 0; a < g->naxes; a++) {
+            r->params[a] = params ? str(v, params, rp, g->axes[a], false) : cs_strdup("");
+            cs_buf_printf(&lb, "%s%s=%s", a ? ", " : "", g->axes[a], r->params[a]);
+        }
+        cs_free(r->label);
+        r->label = cs_buf_take(&lb);
+    }
+}
+
 /* Reads one file's text into a new group (kind told by its schema). */
 static cs_status read_text(cs_report *rep, const char *path, const char *text, size_t len,
                            cs_err *err)
@@ -400,10 +453,12 @@ static cs_status read_text(cs_report *rep, const char *path, const char *text, s
         }
     } else if (strcmp(s, "cimsim-result/1") == 0) {
         read_run(&v, root, "", add_run(g, path));
+    } else if (strcmp(s, "cimsim-sweep/1") == 0) {
+        read_sweep(&v, root, g, path);
     } else {
         v.errors++;
         cs_err_at(err, CS_FORMAT, path, 0, "schema",
-                  "expected \"cimsim-result/1\" or \"cimsim-compare/1\" (got \"%s\")", s);
+                  "expected \"cimsim-result/1\", \"cimsim-compare/1\" or \"cimsim-sweep/1\" (got \"%s\")", s);
     }
     json_decref(root);
     return v.errors ? CS_FORMAT : CS_OK;
@@ -429,6 +484,9 @@ void cs_report_free(cs_report *rep)
             free_run(&g->runs[j]);
         cs_free(g->runs);
         cs_free(g->files);
+        for (size_t a = 0; a < g->naxes; a++)
+            cs_free(g->axes[a]);
+        cs_free(g->axes);
     }
     cs_free(rep->groups);
     cs_free(rep->command);
@@ -466,9 +524,13 @@ cs_status cs_report_read_mem(cs_report *rep, const char *const *names, const cha
 /* After reading: result and compare files not mixed; several results become one group. */
 static cs_status group_runs(cs_report *rep, cs_err *err)
 {
-    size_t ncmp = 0;
-    for (size_t i = 0; i < rep->ngroups; i++)
+    size_t ncmp = 0, nsweep = 0;
+    for (size_t i = 0; i < rep->ngroups; i++) {
         ncmp += rep->groups[i].compare;
+        nsweep += rep->groups[i].sweep;
+    }
+    if (nsweep && rep->ngroups > 1)
+        return cs_err_add(err, CS_INVALID, "cimsim report: error: a sweep's results.json is reported alone");
     if (ncmp && ncmp != rep->ngroups)
         return cs_err_add(err, CS_INVALID,
                           "cimsim report: error: give result files or compare files, not both");
@@ -611,13 +673,30 @@ static void tex_escape(cs_buf *b, const char *s)
     }
 }
 
+/* A run's label in LaTeX: escaped, with the macro count "analog6T@rf x5" as $\times$5. */
+static void tex_label(cs_buf *b, const char *s)
+{
+    const char *x = strstr(s, " x");
+    while (x && strstr(x + 1, " x"))
+        x = strstr(x + 1, " x");
+    size_t digits = x ? strspn(x + 2, "0123456789") : 0;
+    if (!x || !digits || x[2 + digits]) {
+        tex_escape(b, s);
+        return;
+    }
+    char *head = cs_strndup(s, (size_t)(x - s));
+    tex_escape(b, head);
+    cs_free(head);
+    cs_buf_printf(b, " $\\times$%s", x + 2);
+}
+
 /* One cell as text of the format. */
 static void render(cs_rep_format f, const col *c, const cell *x, cs_buf *b)
 {
     if (c->kind == K_STR || x->s) { /* text, or a numeric column left blank ("") */
         const char *s = x->s ? x->s : "";
         if (f == CS_REP_TEX)
-            tex_escape(b, s);
+            tex_label(b, s);
         else if (f == CS_REP_MD)
             for (; *s; s++)
                 cs_buf_puts(b, *s == '|' ? "\\|" : (char[2]){*s, 0});
@@ -632,8 +711,8 @@ static void render(cs_rep_format f, const col *c, const cell *x, cs_buf *b)
     switch (c->kind) {
     case K_INT: cs_buf_printf(b, "%.0f", x->v); break;
     case K_PCT: cs_buf_printf(b, "%.1f", x->v * 100); break;
-    case K_X:
-        cs_buf_printf(b, "%.2f", x->v);
+    case K_X: /* significant figures: 0.00886x, not 0.00x */
+        cs_report_number(b, x->v, 3);
         cs_buf_puts(b, f == CS_REP_TEX ? "$\\times$" : f == CS_REP_MD ? "×" : "x");
         break;
     default:
@@ -738,6 +817,8 @@ static void write_tex_table(const table *t, bool standalone, cs_buf *out)
             cs_buf_putc(out, *p == '\n' ? ' ' : *p);
         cs_buf_putc(out, '\n');
     }
+    if (standalone) /* shrunk to the text width when wider, never enlarged */
+        cs_buf_puts(out, "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
     cs_buf_puts(out, "\\begin{tabular}{");
     for (size_t c = 0; c < t->ncols; c++)
         cs_buf_putc(out, t->cols[c].kind == K_STR ? 'l' : 'r');
@@ -757,7 +838,7 @@ static void write_tex_table(const table *t, bool standalone, cs_buf *out)
     }
     cs_buf_puts(out, "\\bottomrule\n\\end{tabular}\n");
     if (standalone)
-        cs_buf_puts(out, "\\end{table}\n");
+        cs_buf_puts(out, "}\n\\end{table}\n");
 }
 
 static void write_table(const cs_rep_opts *o, const table *t, cs_buf *out)
@@ -957,6 +1038,128 @@ static void result_tables(const cs_rep_group *g, const cs_rep_run *r, const cs_r
 
 /* ---- compare tables ---- */
 
+/* The limiting resource of a run: the bound of its longest GEMM (as a sweep's CSV has it). */
+static const char *worst_bound(const cs_rep_run *r)
+{
+    const char *b = "";
+    double worst = -1;
+    for (size_t i = 0; i < r->ngemms; i++)
+        if (r->gemms[i].cycles >= worst) {
+            worst = r->gemms[i].cycles;
+            b = r->gemms[i].bound;
+        }
+    return b;
+}
+
+/* A phase's share of a run: decode (M <= CS_REP_DECODE_M) or prefill. */
+typedef struct phase_sum {
+    double seconds, cycles, energy_pj, macs;
+    size_t gemms;
+} phase_sum;
+
+static phase_sum phase_of(const cs_rep_run *r, bool decode)
+{
+    phase_sum p = {0};
+    for (size_t i = 0; i < r->ngemms; i++) {
+        const cs_rep_gemm *x = &r->gemms[i];
+        if ((x->m <= CS_REP_DECODE_M) != decode)
+            continue;
+        p.seconds += x->seconds;
+        p.cycles += x->cycles;
+        p.energy_pj += x->energy_pj;
+        p.macs += x->macs;
+        p.gemms++;
+    }
+    return p;
+}
+
+/* Decode and prefill totalled apart, when the baseline has GEMMs of both: a workload's total
+ * would otherwise mix a latency-bound token loop with a throughput-bound prompt. */
+static void phase_table(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *out)
+{
+    const cs_rep_run *base = &g->runs[0];
+    if (!phase_of(base, true).gemms || !phase_of(base, false).gemms)
+        return;
+    table t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.title, sizeof t.title, "By phase (decode: GEMMs with M <= %d; prefill: the others)", CS_REP_DECODE_M);
+    tcol(&t, "variant", "variant", "Variant", K_STR, 0);
+    tcol(&t, "phase", "phase", "Phase", K_STR, 0);
+    tcol(&t, "gemms", "GEMMs", "GEMMs", K_INT, 0);
+    tcol(&t, "cycles", "cycles", "Cycles", K_INT, 0);
+    tcol(&t, "time (us)", "time (µs)", "Time ($\\mu$s)", K_SIG, 4);
+    tcol(&t, "speedup", "speedup", "Speedup", K_X, 0);
+    tcol(&t, "energy (uJ)", "energy (µJ)", "Energy ($\\mu$J)", K_SIG, 4);
+    tcol(&t, "energy ratio", "energy ratio", "Energy ratio", K_SIG, 3);
+    tcol(&t, "pJ/MAC", "pJ/MAC", "pJ/MAC", K_SIG, 3);
+    for (size_t i = 0; i < g->nruns; i++)
+        for (int d = 1; d >= 0; d--) {
+            phase_sum p = phase_of(&g->runs[i], d), b = phase_of(base, d);
+            cell *row = trow(&t);
+            row[0].s = cs_strdup(g->runs[i].label);
+            row[1].s = cs_strdup(d ? "decode" : "prefill");
+            row[2].v = (double)p.gemms;
+            row[3].v = p.cycles;
+            row[4].v = p.seconds * 1e6;
+            row[5].v = ratio(b.seconds, p.seconds);
+            row[6].v = p.energy_pj * 1e-6;
+            row[7].v = ratio(p.energy_pj, b.energy_pj);
+            row[8].v = ratio(p.energy_pj, p.macs);
+        }
+    cs_buf_putc(out, '\n');
+    write_table(o, &t, out);
+    tfree(&t);
+}
+
+/* ---- sweep tables ---- */
+
+/* One row per point: its axis values, then the totals of its result. */
+static void sweep_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *out)
+{
+    table t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.title, sizeof t.title, "Sweep points (%s)", g->files);
+    tcol(&t, "point", "point", "Point", K_INT, 0);
+    for (size_t a = 0; a < g->naxes; a++) {
+        cs_buf esc;
+        cs_buf_init(&esc);
+        tex_escape(&esc, g->axes[a]);
+        tcol(&t, g->axes[a], NULL, esc.data, K_STR, 0);
+        cs_buf_free(&esc);
+    }
+    size_t c0 = 1 + g->naxes;
+    tcol(&t, "cycles", "cycles", "Cycles", K_INT, 0);
+    tcol(&t, "time (us)", "time (µs)", "Time ($\\mu$s)", K_SIG, 4);
+    tcol(&t, "TOPS", "TOPS", "TOPS", K_SIG, 4);
+    tcol(&t, "energy (uJ)", "energy (µJ)", "Energy ($\\mu$J)", K_SIG, 4);
+    tcol(&t, "pJ/MAC", "pJ/MAC", "pJ/MAC", K_SIG, 3);
+    tcol(&t, "TOPS/W", "TOPS/W", "TOPS/W", K_SIG, 3);
+    tcol(&t, "area (mm2)", "area (mm²)", "Area (mm$^2$)", K_SIG, 4);
+    tcol(&t, "bound", "bound", "Bound", K_STR, 0);
+    bool attr = has_attribution(g);
+    if (attr)
+        tcol(&t, "top cause", "top cause", "Top cause", K_STR, 0);
+    for (size_t i = 0; i < g->nruns; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        cell *row = trow(&t);
+        row[0].v = (double)i;
+        for (size_t a = 0; a < g->naxes; a++)
+            row[1 + a].s = cs_strdup(a < r->nparams ? r->params[a] : "");
+        row[c0].v = r->cycles;
+        row[c0 + 1].v = r->seconds * 1e6;
+        row[c0 + 2].v = r->tops;
+        row[c0 + 3].v = r->energy_pj * 1e-6;
+        row[c0 + 4].v = ratio(r->energy_pj, r->macs);
+        row[c0 + 5].v = r->tops_per_w;
+        row[c0 + 6].v = r->area_mm2;
+        row[c0 + 7].s = cs_strdup(worst_bound(r));
+        if (attr)
+            row[c0 + 8].s = top_cause(r->attribution);
+    }
+    write_table(o, &t, out);
+    tfree(&t);
+}
+
 static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *out)
 {
     const cs_rep_run *base = &g->runs[0];
@@ -975,6 +1178,7 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
     tcol(&t, "TOPS/W", "TOPS/W", "TOPS/W", K_SIG, 3);
     tcol(&t, "area (mm2)", "area (mm²)", "Area (mm$^2$)", K_SIG, 4);
     tcol(&t, "TOPS/mm2", "TOPS/mm²", "TOPS/mm$^2$", K_SIG, 3);
+    tcol(&t, "bound", "bound", "Bound", K_STR, 0);
     bool attr = has_attribution(g);
     if (attr)
         tcol(&t, "top cause", "top cause", "Top cause", K_STR, 0);
@@ -982,8 +1186,9 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
         const cs_rep_run *r = &g->runs[i];
         cell *row = trow(&t);
         row[0].s = cs_strdup(r->label);
+        row[11].s = cs_strdup(worst_bound(r));
         if (attr)
-            row[11].s = top_cause(r->attribution);
+            row[12].s = top_cause(r->attribution);
         row[1].v = r->cycles;
         row[2].v = r->seconds * 1e6;
         row[3].v = r->tops;
@@ -1024,6 +1229,7 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
     cs_buf_putc(out, '\n');
     write_table(o, &t, out);
     tfree(&t);
+    phase_table(g, o, out);
     attribution_table(g, NULL, o, out);
 
     if (g->nruns < 2 || g->nruns > MAX_COLS - 4)
@@ -1037,7 +1243,7 @@ static void compare_tables(const cs_rep_group *g, const cs_rep_opts *o, cs_buf *
     for (size_t i = 1; i < g->nruns; i++) {
         cs_buf esc;
         cs_buf_init(&esc);
-        tex_escape(&esc, g->runs[i].label);
+        tex_label(&esc, g->runs[i].label);
         tcol(&t, g->runs[i].label, NULL, esc.data, K_X, 0);
         cs_buf_free(&esc);
     }
@@ -1185,9 +1391,45 @@ static void csv_gemm_rows(const cs_rep_group *g, const cs_rep_run *r, cs_buf *b)
     }
 }
 
+/* A sweep: one row per point, its axis values as columns. */
+static void csv_sweep(const cs_rep_group *g, cs_buf *out)
+{
+    cs_buf_puts(out, "file,point");
+    for (size_t a = 0; a < g->naxes; a++)
+        csv_str(out, g->axes[a]);
+    cs_buf_puts(out, ",cycles,seconds,macs,tops,utilization,bound,energy_pj,pj_per_mac,tops_per_w,area_mm2,"
+                     "tops_per_mm2");
+    csv_breakdown_head(out);
+    cs_buf_putc(out, '\n');
+    for (size_t i = 0; i < g->nruns; i++) {
+        const cs_rep_run *r = &g->runs[i];
+        csv_field(out, r->file);
+        cs_buf_printf(out, ",%zu", i);
+        for (size_t a = 0; a < g->naxes; a++)
+            csv_str(out, a < r->nparams ? r->params[a] : "");
+        csv_num(out, r->cycles);
+        csv_num(out, r->seconds);
+        csv_num(out, r->macs);
+        csv_num(out, r->tops);
+        csv_num(out, ratio(r->tops, r->peak_tops));
+        csv_str(out, worst_bound(r));
+        csv_num(out, r->energy_pj);
+        csv_num(out, ratio(r->energy_pj, r->macs));
+        csv_num(out, r->tops_per_w);
+        csv_num(out, r->area_mm2);
+        csv_num(out, r->tops_per_mm2);
+        csv_breakdown(out, r->breakdown_pj, r->attribution);
+        cs_buf_putc(out, '\n');
+    }
+}
+
 static void write_csv(const cs_report *rep, const cs_rep_opts *o, cs_buf *out)
 {
     provenance(rep, "# ", out);
+    if (rep->groups[0].sweep && !o->per_gemm) {
+        csv_sweep(&rep->groups[0], out);
+        return;
+    }
     bool per_run = rep->groups[0].compare && !o->per_gemm;
     if (per_run) {
         cs_buf_puts(out, "file,run,primitive,level,macros,cycles,seconds,macs,tops,speedup,"
@@ -1274,8 +1516,15 @@ static void write_json(const cs_report *rep, cs_buf *out)
         const cs_rep_group *g = &rep->groups[gi];
         const cs_rep_run *base = g->compare ? &g->runs[0] : NULL;
         cs_json_obj_begin(&j);
-        cs_json_kstr(&j, "kind", g->compare ? "compare" : "result");
+        cs_json_kstr(&j, "kind", g->sweep ? "sweep" : g->compare ? "compare" : "result");
         cs_json_kstr(&j, "files", g->files);
+        if (g->sweep) {
+            cs_json_key(&j, "axes");
+            cs_json_arr_begin(&j);
+            for (size_t a = 0; a < g->naxes; a++)
+                cs_json_str(&j, g->axes[a]);
+            cs_json_arr_end(&j);
+        }
         cs_json_key(&j, "runs");
         cs_json_arr_begin(&j);
         for (size_t ri = 0; ri < g->nruns; ri++) {
@@ -1283,6 +1532,13 @@ static void write_json(const cs_report *rep, cs_buf *out)
             cs_json_obj_begin(&j);
             cs_json_kstr(&j, "label", r->label);
             cs_json_kstr(&j, "file", r->file);
+            if (g->sweep) {
+                cs_json_key(&j, "params");
+                cs_json_obj_begin(&j);
+                for (size_t a = 0; a < r->nparams; a++)
+                    cs_json_kstr(&j, g->axes[a], r->params[a]);
+                cs_json_obj_end(&j);
+            }
             cs_json_key(&j, "provenance");
             cs_json_obj_begin(&j);
             cs_json_kstr(&j, "cimsim_version", r->version);
@@ -1398,7 +1654,9 @@ cs_status cs_report_write(const cs_report *rep, const cs_rep_opts *opts, cs_buf 
     for (size_t i = 0; i < rep->ngroups; i++) {
         const cs_rep_group *g = &rep->groups[i];
         cs_buf_putc(out, '\n');
-        if (g->compare) {
+        if (g->sweep) {
+            sweep_tables(g, opts, out);
+        } else if (g->compare) {
             compare_tables(g, opts, out);
         } else {
             result_tables(g, &g->runs[0], opts, out);

@@ -6,8 +6,10 @@
  *   - one compare file: a group whose first run is the baseline, the others CiM variants (one
  *     row per variant with speedup and energy ratio against the baseline);
  *   - several result files: one group, the first file's run being the baseline;
- *   - several compare files: one group each.
- * Result and compare files cannot be mixed. Every figure is computed from the file's numbers;
+ *   - several compare files: one group each;
+ *   - one sweep file (cimsim sweep's results.json): a group of one run per point, each with
+ *     the point's axis values (no baseline).
+ * Result, compare and sweep files cannot be mixed. Every figure is computed from the file's numbers;
  * nothing is re-simulated.
  *
  * Reading validates the schema: a missing or ill-typed key is reported as
@@ -43,6 +45,8 @@ typedef struct cs_rep_run {
     char *primitive, *level;      /* CiM variants ("" otherwise) */
     int64_t macros;
     char *version, *command, *config_hash, *energy_table, *energy_version, *arch, *workload;
+    char **params;                /* sweep points: the value of each of the group's axes */
+    size_t nparams;
     double clock_hz, peak_tops, peak_dram_bytes_per_s;
     cs_rep_gemm *gemms;
     size_t ngemms;
@@ -54,6 +58,9 @@ typedef struct cs_rep_run {
 
 typedef struct cs_rep_group {
     bool compare;      /* runs[0] is the baseline of the others */
+    bool sweep;        /* runs are the points of a sweep (no baseline) */
+    char **axes;       /* sweep: the axis names (naxes) */
+    size_t naxes;
     char *files;       /* "a.json" or "a.json, b.json" */
     cs_rep_run *runs;
     size_t nruns;
@@ -63,12 +70,20 @@ typedef struct cs_report {
     cs_rep_group *groups;
     size_t ngroups;
     char *command;     /* the report's own command line, for provenance */
+    /* sweep plots (not owned): the axis on x (NULL: the first) and the metric on y (NULL:
+     * seconds; cs_report_sweep_metrics lists them) */
+    const char *plot_x, *plot_y;
 } cs_report;
 
 /* ---- read --------------------------------------------------------------------------------- */
 /* A result or compare file is at most this large (about 100,000 GEMM entries); beyond, reading
  * stops with a message instead of exhausting memory. */
 enum { CS_REP_MAX_INPUT_BYTES = 256 << 20 };
+/* A sweep reported has at most this many axes (the tables' columns). */
+enum { CS_REP_MAX_AXES = 16 };
+/* GEMMs with M at most this are decode steps (one token per sequence, a few sequences); the
+ * others prefill. Compare tables total each phase apart when a workload has both. */
+enum { CS_REP_DECODE_M = 16 };
 /* Reads and validates the files into rep (zeroed by the caller). All problems of all files
  * are collected in err before failing (CS_FORMAT / CS_INVALID / CS_IO; exit status 2). */
 cs_status cs_report_read(cs_report *rep, const char *const *paths, size_t npaths,
@@ -104,7 +119,8 @@ typedef enum {
     CS_PLOT_BREAKDOWN,
     CS_PLOT_SPEEDUP,
     CS_PLOT_ROOFLINE,
-    CS_PLOT_ATTRIBUTION
+    CS_PLOT_ATTRIBUTION,
+    CS_PLOT_SWEEP
 } cs_plot_kind;
 
 /* Writes the gnuplot script (inline data) for a plot of the report's single group into out;
@@ -115,6 +131,10 @@ cs_status cs_report_plot_script(const cs_report *rep, cs_plot_kind kind, const c
 /* Runs gnuplot on the script above, writing path atomically (a temporary file beside it, then
  * rename). CS_UNSUPPORTED when gnuplot (or its pdfcairo terminal, for .pdf) is missing. */
 cs_status cs_report_plot(const cs_report *rep, cs_plot_kind kind, const char *path, cs_err *err);
+
+/* The metrics a sweep plot can put on y, NULL-terminated: cycles, seconds, energy_pj, tops,
+ * tops_per_w, pj_per_mac, area_mm2, tops_per_mm2. */
+const char *const *cs_report_sweep_metrics(void);
 
 /* Shortest exact decimal for v, or `sig` significant figures (sig > 0) without an exponent
  * where that reads well; used by every writer. */

@@ -65,7 +65,8 @@ static const cs_cfg_key axis_keys[] = {
              "A `cimsim run` option without its dashes (cim, workload, macros, ...); the cim "
              "value \"none\" is the tensor-core baseline."),
     CS_CFG_K(cs_sweep_axis, set, "set", CS_CFG_STRING, false, NULL, CS_CFG_NORANGE, "",
-             "An architecture key, as `--set KEY=VALUE` would override it (\"hbm.clock\")."),
+             "An architecture key, as `--set KEY=VALUE` would override it (\"hbm.clock\"), or a key of the "
+             "placed CiM primitive (\"cim.latency\"; left out at baseline points)."),
     CS_CFG_K(cs_sweep_axis, values, "values", CS_CFG_STR_LIST, true, NULL, CS_CFG_NORANGE, "",
              "The values the axis takes, in order."),
 };
@@ -344,7 +345,10 @@ void cs_sweep_point_opts(cs_sweep *s, size_t p, cs_opts *o)
         apply(o, k, v);
         append_cmd(o, run_opts[k].name, v);
     }
+    /* A primitive's keys (cim.latency) are CiM-only too: a baseline point has no primitive. */
     for (size_t i = 0; i < s->p.set.n; i++) {
+        if (!has_cim && cs_cim_prim_set_key(s->p.set.v[i]))
+            continue;
         cs_opts_handle(o, CS_OPT_SET, s->p.set.v[i]);
         append_cmd(o, "set", s->p.set.v[i]);
     }
@@ -354,6 +358,10 @@ void cs_sweep_point_opts(cs_sweep *s, size_t p, cs_opts *o)
             size_t cap = strlen(axes[a].set) + strlen(v) + 2;
             char *pair = cs_malloc(cap);
             snprintf(pair, cap, "%s=%s", axes[a].set, v);
+            if (!has_cim && cs_cim_prim_set_key(pair)) {
+                cs_free(pair);
+                continue;
+            }
             cs_opts_handle(o, CS_OPT_SET, own(s, pair));
             append_cmd(o, "set", pair);
             continue;

@@ -272,7 +272,7 @@ int cs_trace_replay_cmd(cs_opts *o, const char *path)
         goto out;
     }
     if (cim_spec[0]) {
-        if (cs_placement_parse(&ad->arch, cim_spec, cim_macros, &pl, &err) != CS_OK) {
+        if (cs_placement_parse_sets(&ad->arch, cim_spec, cim_macros, o->sets, o->nsets, &pl, &err) != CS_OK) {
             rc = cs_cli_report(&err);
             goto out;
         }

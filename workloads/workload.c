@@ -11,6 +11,7 @@
 #include "afile.h"
 #include "alloc.h"
 #include "buf.h"
+#include "hash.h"
 #include "vfs.h"
 
 static const char *const presets[] = {"bert-large", "gpt-j", "dlrm", "resnet50", "grid-1000", NULL};
@@ -131,6 +132,7 @@ cs_status cs_workload_parse(const char *display_name, const char *text, cs_workl
 {
     *out = NULL;
     cs_workload *w = cs_calloc(1, sizeof *w);
+    w->content_hash = cs_fnv1a(text, strlen(text), CS_FNV_SEED);
     size_t cap = 0;
     cs_status st = CS_OK;
     int line = 0;
@@ -223,6 +225,7 @@ cs_status cs_workload_load(const char *spec, cs_workload **out, cs_err *err)
         w->count = 1;
         w->name = cs_strdup(g.name);
         w->source = cs_strdup("command line");
+        w->content_hash = cs_fnv1a(spec, strlen(spec), CS_FNV_SEED);
         *out = w;
         return CS_OK;
     }

@@ -31,6 +31,7 @@ typedef struct cs_gemm {
 typedef struct cs_workload {
     char *name;     /* preset name, file base name without .csv, or "MxNxK" */
     char *source;   /* "preset", the file path, or "command line" */
+    uint64_t content_hash; /* FNV-1a 64 of the CSV text (or of the M,N,K[,R] value) */
     cs_gemm *gemms;
     size_t count;
 } cs_workload;

@@ -70,6 +70,7 @@ struct cs_cfg {
     size_t nlines, lines_cap;
     set_note **notes;
     size_t nnotes, notes_cap;
+    uint64_t content_hash; /* FNV-1a of the combined text (the file with its includes) */
 };
 
 /* A place to cite: "file:line", or an origin alone when line is 0. */
@@ -534,6 +535,7 @@ static cs_status parse_text(const char *display, const char *text, bool builtin,
     cs_buf_init(&x.text);
     x.stack[0] = (frame){id, cfg->files[f0]};
     expand_text(&x, f0, text, builtin, dir);
+    cfg->content_hash = cs_fnv1a(x.text.data ? x.text.data : "", x.text.len, CS_FNV_SEED);
     if (x.st == CS_OK && !config_read_string(&cfg->lc, x.text.data ? x.text.data : "")) {
         pos p = map_line(cfg, config_error_line(&cfg->lc));
         const char *why = config_error_text(&cfg->lc);
@@ -611,6 +613,11 @@ cs_status cs_cfg_parse_string(const char *name, const char *text, const char *ba
         return st;
     }
     return parse_text(name, text, false, base_dir ? base_dir : "", NULL, out, err);
+}
+
+uint64_t cs_cfg_content_hash(const cs_cfg *cfg)
+{
+    return cfg->content_hash;
 }
 
 void cs_cfg_destroy(cs_cfg *cfg)

@@ -131,6 +131,9 @@ bool cs_cfg_has(const cs_cfg *cfg, const char *path);
 const char *cs_cfg_top_name(const cs_cfg *cfg, int i);
 /* The display name of the main file. */
 const char *cs_cfg_name(const cs_cfg *cfg);
+/* FNV-1a 64 of the text as parsed: the file with every @include expanded in place, so an edit
+ * to the file or to any file it includes changes it (comments too). For provenance. */
+uint64_t cs_cfg_content_hash(const cs_cfg *cfg);
 /* "FILE:LINE" of the setting at path ("sweep.axes[1].values[0]"), or of its innermost
  * enclosing setting that exists; for messages about values a tool checks itself. */
 void cs_cfg_where(const cs_cfg *cfg, const char *path, char *buf, size_t cap);

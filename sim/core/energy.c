@@ -132,6 +132,7 @@ typedef struct entry {
 struct cs_energy_table {
     char *name, *version, *description, *origin;
     double node_nm;
+    uint64_t content_hash; /* of the table file's text; 0 for a table built in memory */
     entry *e;
     size_t n, cap;
 };
@@ -176,6 +177,7 @@ cs_energy_table *cs_energy_table_clone(const cs_energy_table *t)
     cs_energy_table_set_description(c, t->description);
     cs_free(c->origin);
     c->origin = cs_strdup(t->origin);
+    c->content_hash = t->content_hash;
     c->e = t->n ? cs_calloc(t->n, sizeof *c->e) : NULL;
     c->n = c->cap = t->n;
     for (size_t i = 0; i < t->n; i++) {
@@ -214,6 +216,11 @@ const char *cs_energy_table_description(const cs_energy_table *t)
 const char *cs_energy_table_origin(const cs_energy_table *t)
 {
     return t->origin;
+}
+
+uint64_t cs_energy_table_content_hash(const cs_energy_table *t)
+{
+    return t->content_hash;
 }
 
 void cs_energy_table_set_description(cs_energy_table *t, const char *text)
@@ -717,6 +724,7 @@ cs_status cs_energy_table_from_cfg(cs_cfg *cfg, const char *origin, cs_energy_ta
         cs_energy_table_set_description(t, tp->description);
         cs_free(t->origin);
         t->origin = cs_strdup(origin);
+        t->content_hash = cs_cfg_content_hash(cfg);
         for (int c = 0; c < (int)NCLASSES; c++) {
             const class_p *cp = &tp->cls[c];
             /* Actions in vocabulary order, whatever the file's order. */

@@ -58,6 +58,8 @@ double cs_energy_table_node_nm(const cs_energy_table *t);
  * 7nm.cfg", a path, or "" for a table built in memory). */
 const char *cs_energy_table_description(const cs_energy_table *t);
 const char *cs_energy_table_origin(const cs_energy_table *t);
+/* cs_cfg_content_hash of the file the table was read from (0: built in memory). */
+uint64_t cs_energy_table_content_hash(const cs_energy_table *t);
 void cs_energy_table_set_description(cs_energy_table *t, const char *text);
 
 /* The action vocabulary above, as data. cs_energy_vocab_class(i): the i-th class ("dram", ...,

@@ -52,7 +52,8 @@ static const cs_cfg_key prim_keys[] = {
 };
 const cs_cfg_schema cs_cim_prim_schema =
     CS_CFG_SCHEMA("cim_primitive", cs_cim_prim, prim_keys, check_prim,
-                  "A compute-in-memory primitive (arch/cim/NAME.cfg): geometry, timing, energy, area.");
+                  "A compute-in-memory primitive (arch/cim/NAME.cfg): geometry, timing, energy, area. "
+                  "A run may override any key of the placed primitive with --set cim.KEY=VALUE.");
 
 static const char *const builtins[] = {"analog6T", "analog8T", "digital6T", "digital8T", NULL};
 
@@ -62,6 +63,24 @@ const char *const *cs_cim_prim_builtins(void)
 }
 
 cs_status cs_cim_prim_load(const char *spec, cs_cim_prim *out, char **origin, cs_err *err)
+{
+    return cs_cim_prim_load_sets(spec, NULL, 0, out, origin, NULL, err);
+}
+
+const char *cs_cim_prim_set_key(const char *set)
+{
+    if (strncmp(set, "cim.", 4) != 0)
+        return NULL;
+    const char *key = set + 4, *eq = strchr(key, '=');
+    size_t len = eq ? (size_t)(eq - key) : strlen(key);
+    for (size_t i = 0; i < cs_cim_prim_schema.nkeys; i++)
+        if (strlen(prim_keys[i].name) == len && strncmp(prim_keys[i].name, key, len) == 0)
+            return key;
+    return NULL;
+}
+
+cs_status cs_cim_prim_load_sets(const char *spec, const char *const *sets, int nsets, cs_cim_prim *out,
+                                char **origin, uint64_t *content_hash, cs_err *err)
 {
     memset(out, 0, sizeof *out);
     char path[512];
@@ -81,6 +100,19 @@ cs_status cs_cim_prim_load(const char *spec, cs_cim_prim *out, char **origin, cs
     }
     cs_cfg *cfg = NULL;
     cs_status st = cs_cfg_parse_file(path, &cfg, err);
+    if (st == CS_OK && content_hash)
+        *content_hash = cs_cfg_content_hash(cfg);
+    for (int i = 0; st == CS_OK && i < nsets; i++) {
+        const char *key = cs_cim_prim_set_key(sets[i]), *eq = key ? strchr(key, '=') : NULL;
+        if (!eq) {
+            st = cs_err_add(err, CS_USAGE, "--set: error: expected cim.KEY=VALUE with a primitive key (got \"%s\")",
+                            sets[i]);
+            break;
+        }
+        char full[128];
+        snprintf(full, sizeof full, "cim_primitive.%.*s", (int)(eq - key), key);
+        st = cs_cfg_set(cfg, full, eq + 1, "--set", err);
+    }
     if (st == CS_OK)
         st = cs_cfg_bind(cfg, "cim_primitive", &cs_cim_prim_schema, out, err);
     cs_cfg_destroy(cfg);

@@ -48,6 +48,14 @@ extern const cs_cfg_schema cs_cim_prim_schema; /* the `cim_primitive` group */
 /* spec: a built-in name (analog6T, analog8T, digital6T, digital8T) or a .cfg path. *origin
  * (optional) receives "builtin:arch/cim/NAME.cfg" or the path (caller frees). */
 cs_status cs_cim_prim_load(const char *spec, cs_cim_prim *out, char **origin, cs_err *err);
+/* Same, with overrides: sets are "cim.KEY=VALUE" (KEY a primitive key, as --set writes them;
+ * cs_cim_prim_set_key tells them apart), applied before validation with origin "--set".
+ * *content_hash (optional) receives cs_cfg_content_hash of the primitive file. */
+cs_status cs_cim_prim_load_sets(const char *spec, const char *const *sets, int nsets, cs_cim_prim *out,
+                                char **origin, uint64_t *content_hash, cs_err *err);
+/* For "cim.KEY=VALUE" where KEY is a key of the primitive schema (cim.latency=7ns), the text
+ * after "cim."; NULL for anything else (the architecture's own cim.replace_rf, l2.size...). */
+const char *cs_cim_prim_set_key(const char *set);
 void cs_cim_prim_free(cs_cim_prim *p);
 const char *const *cs_cim_prim_builtins(void);
 static inline uint64_t cs_cim_tile_k(const cs_cim_prim *p) { return (uint64_t)(p->rp * p->rh); }

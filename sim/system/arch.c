@@ -106,7 +106,21 @@ void cs_arch_doc_destroy(cs_arch_doc *d)
     cs_cfg_params_free(&cs_arch_schema, &d->arch);
     cs_cfg_destroy(d->cfg);
     cs_free(d->source);
+    cs_free(d->overrides);
     cs_free(d);
+}
+
+void cs_arch_doc_note_overrides(cs_arch_doc *d, const char *const *sets, int nsets)
+{
+    cs_free(d->overrides);
+    d->overrides = NULL;
+    if (nsets <= 0)
+        return;
+    cs_buf b;
+    cs_buf_init(&b);
+    for (int i = 0; i < nsets; i++)
+        cs_buf_printf(&b, "%s%s", i ? " " : "", sets[i]);
+    d->overrides = cs_buf_take(&b);
 }
 
 cs_status cs_arch_load(const char *spec, const char *const *sets, int nsets, cs_arch_doc **out,
@@ -123,6 +137,8 @@ cs_status cs_arch_load(const char *spec, const char *const *sets, int nsets, cs_
     cs_arch_doc *d = cs_calloc(1, sizeof *d);
     d->source = cs_strdup(path);
     cs_status st = cs_cfg_parse_file(path, &d->cfg, err);
+    if (st == CS_OK)
+        d->content_hash = cs_cfg_content_hash(d->cfg);
     for (int i = 0; st == CS_OK && i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i]) {

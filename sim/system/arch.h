@@ -70,6 +70,9 @@ typedef struct cs_arch_doc {
     cs_cfg *cfg;
     char *source;   /* "builtin:arch/a100.cfg" or the path */
     uint64_t hash;  /* cs_cfg_hash of the effective configuration */
+    uint64_t content_hash; /* cs_cfg_content_hash: the file and its includes as written */
+    char *overrides;       /* the user's --set KEY=VALUE list joined by ' ', or NULL: the
+                              architecture is then named NAME+set in results */
 } cs_arch_doc;
 
 /* spec: NULL or "a100" (built-in names: a100, a100-80gb, www-sm) or a path. sets: n
@@ -77,6 +80,8 @@ typedef struct cs_arch_doc {
 cs_status cs_arch_load(const char *spec, const char *const *sets, int nsets, cs_arch_doc **out,
                        cs_err *err);
 void cs_arch_doc_destroy(cs_arch_doc *d);
+/* Records sets (the overrides a user gave, as given to cs_arch_load) as d->overrides. */
+void cs_arch_doc_note_overrides(cs_arch_doc *d, const char *const *sets, int nsets);
 /* Names of the built-in architectures, NULL-terminated. */
 const char *const *cs_arch_builtins(void);
 /* The mapper's view of the machine. */

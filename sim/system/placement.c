@@ -42,6 +42,12 @@ static const char *const level_what[] = {"sub-partition register file", "SM shar
 cs_status cs_placement_parse(const cs_arch *a, const char *spec, const char *macros, cs_placement *out,
                              cs_err *err)
 {
+    return cs_placement_parse_sets(a, spec, macros, NULL, 0, out, err);
+}
+
+cs_status cs_placement_parse_sets(const cs_arch *a, const char *spec, const char *macros, const char *const *sets,
+                                  int nsets, cs_placement *out, cs_err *err)
+{
     memset(out, 0, sizeof *out);
     const char *at = spec ? strchr(spec, '@') : NULL;
     if (!at || at == spec || !at[1])
@@ -50,11 +56,25 @@ cs_status cs_placement_parse(const cs_arch *a, const char *spec, const char *mac
     out->level = cs_cim_level_from_name(at + 1);
     if (out->level < 0)
         return cs_err_add(err, CS_USAGE, "--cim: error: level: must be rf, smem or l2 (got \"%s\")", at + 1);
+    const char **psets = nsets > 0 ? cs_calloc((size_t)nsets, sizeof *psets) : NULL;
+    int np = 0;
+    cs_buf joined;
+    cs_buf_init(&joined);
+    for (int i = 0; i < nsets; i++)
+        if (cs_cim_prim_set_key(sets[i])) {
+            cs_buf_printf(&joined, "%s%s", np ? " " : "", sets[i]);
+            psets[np++] = sets[i];
+        }
     char *name = cs_strndup(spec, (size_t)(at - spec));
-    cs_status st = cs_cim_prim_load(name, &out->prim, &out->prim_origin, err);
+    cs_status st = cs_cim_prim_load_sets(name, psets, np, &out->prim, &out->prim_origin, &out->prim_content_hash, err);
     cs_free(name);
-    if (st != CS_OK)
+    cs_free(psets);
+    out->prim_sets = np ? cs_buf_take(&joined) : NULL;
+    cs_buf_free(&joined);
+    if (st != CS_OK) {
+        cs_placement_free(out);
         return st;
+    }
     uint64_t cap = level_capacity(a, out->level), budget = level_budget(a, out->level);
     if (!macros || strcmp(macros, "iso-area") == 0) {
         out->sizing = CS_MACROS_ISO_AREA;
@@ -104,6 +124,8 @@ void cs_placement_free(cs_placement *p)
     cs_cim_prim_free(&p->prim);
     cs_free(p->prim_origin);
     p->prim_origin = NULL;
+    cs_free(p->prim_sets);
+    p->prim_sets = NULL;
 }
 
 cs_arch cs_placement_arch(const cs_placement *p, const cs_arch *a)

@@ -22,6 +22,8 @@ enum { CS_MACROS_EXPLICIT = 0, CS_MACROS_ISO_AREA = 1, CS_MACROS_ISO_CAPACITY = 
 typedef struct cs_placement {
     cs_cim_prim prim;
     char *prim_origin;          /* "builtin:arch/cim/analog6T.cfg" or the path */
+    uint64_t prim_content_hash; /* of the primitive file's text (cs_cfg_content_hash) */
+    char *prim_sets;            /* the cim.KEY=VALUE overrides applied, joined by ' ' (or NULL) */
     int level;                  /* cs_cim_level */
     int sizing;                 /* CS_MACROS_* */
     uint32_t macros;            /* per instance of the level */
@@ -33,6 +35,10 @@ typedef struct cs_placement {
  * the option and the rule (a macro count that does not fit the level, an unknown level). */
 cs_status cs_placement_parse(const cs_arch *a, const char *spec, const char *macros, cs_placement *out,
                              cs_err *err);
+/* Same, with the --set list: its cim.KEY=VALUE entries whose KEY is a primitive key
+ * (cs_cim_prim_set_key) override the primitive's fields; other entries are ignored. */
+cs_status cs_placement_parse_sets(const cs_arch *a, const char *spec, const char *macros, const char *const *sets,
+                                  int nsets, cs_placement *out, cs_err *err);
 void cs_placement_free(cs_placement *p);
 /* The architecture with the host level shrunk (a copy: strings still belong to a). */
 cs_arch cs_placement_arch(const cs_placement *p, const cs_arch *a);

@@ -135,6 +135,45 @@ static void gemm_json(cs_json *j, const cs_gemm_result *g)
     cs_json_obj_end(j);
 }
 
+static void kh(cs_json *j, const char *key, uint64_t h)
+{
+    char hex[24];
+    snprintf(hex, sizeof hex, "%016" PRIx64, h);
+    cs_json_kstr(j, key, h ? hex : NULL);
+}
+
+static void input_json(cs_json *j, const char *key, const char *source, uint64_t content_hash)
+{
+    cs_json_key(j, key);
+    cs_json_obj_begin(j);
+    cs_json_kstr(j, "source", source);
+    kh(j, "content_hash", content_hash);
+    cs_json_obj_end(j);
+}
+
+/* provenance.inputs: every file that went into the result, with the hash of its contents. */
+static void inputs_json(cs_json *j, const cs_result *r)
+{
+    cs_json_key(j, "inputs");
+    cs_json_obj_begin(j);
+    input_json(j, "arch", r->arch_source, r->arch_content_hash);
+    input_json(j, "workload", r->workload_source, r->workload_hash);
+    input_json(j, "energy_table", r->energy_source, r->energy_hash);
+    if (r->cim) {
+        cs_json_key(j, "cim_primitive");
+        cs_json_obj_begin(j);
+        cs_json_kstr(j, "source", r->cim_source);
+        kh(j, "content_hash", r->cim_content_hash);
+        kh(j, "config_hash", r->cim_hash);
+        cs_json_kstr(j, "overrides", r->cim_sets[0] ? r->cim_sets : NULL);
+        cs_json_obj_end(j);
+    } else {
+        cs_json_key(j, "cim_primitive");
+        cs_json_null(j);
+    }
+    cs_json_obj_end(j);
+}
+
 void cs_result_json(const cs_result *r, cs_json *j)
 {
     char hash[24];
@@ -150,6 +189,8 @@ void cs_result_json(const cs_result *r, cs_json *j)
     cs_json_kstr(j, "energy_table", r->energy_table);
     cs_json_kstr(j, "energy_table_version", r->energy_version);
     cs_json_kstr(j, "cim_source", r->cim_source[0] ? r->cim_source : NULL);
+    cs_json_kstr(j, "overrides", r->overrides[0] ? r->overrides : NULL);
+    inputs_json(j, r);
     cs_json_key(j, "model");
     cs_json_arr_begin(j);
     for (int i = 0; i < r->nmodel; i++)

@@ -45,6 +45,10 @@ typedef struct cs_result {
     char arch[CS_RESULT_STR], arch_source[512], workload[CS_RESULT_STR];
     char command[1024], energy_table[64], energy_version[64], cim_source[512];
     uint64_t config_hash;
+    /* what pins every input (provenance.inputs): content hashes of the files as read, the
+     * primitive's effective configuration, the user's overrides ("" when none) */
+    char overrides[1024], workload_source[512], energy_source[512], cim_sets[512];
+    uint64_t arch_content_hash, workload_hash, energy_hash, cim_hash, cim_content_hash;
     const char *model[CS_RESULT_NOTES]; /* the approximations that apply (static strings) */
     int nmodel;
     int dtype;

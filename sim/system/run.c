@@ -651,8 +651,16 @@ static void prepare(job *jb, const cs_run_spec *sp)
     }
     if (cs_compat_any(&a->compat)) /* the conventions that are table entries (compat.h) */
         cs_compat_energy_table(&a->compat, o->cim ? o->cim->level : -1, jb->cim_et);
-    snprintf(r->arch, sizeof r->arch, "%s", a->name);
+    snprintf(r->arch, sizeof r->arch, "%s%s", a->name, sp->ad->overrides ? "+set" : "");
     snprintf(r->arch_source, sizeof r->arch_source, "%s", sp->ad->source);
+    snprintf(r->overrides, sizeof r->overrides, "%s", sp->ad->overrides ? sp->ad->overrides : "");
+    r->arch_content_hash = sp->ad->content_hash;
+    snprintf(r->workload_source, sizeof r->workload_source, "%s%s%s", sp->w->source ? sp->w->source : "",
+             sp->w->source && strcmp(sp->w->source, "preset") == 0 ? " " : "",
+             sp->w->source && strcmp(sp->w->source, "preset") == 0 ? sp->w->name : "");
+    r->workload_hash = sp->w->content_hash;
+    snprintf(r->energy_source, sizeof r->energy_source, "%s", cs_energy_table_origin(sp->et));
+    r->energy_hash = cs_energy_table_content_hash(sp->et);
     snprintf(r->workload, sizeof r->workload, "%s", sp->w->name);
     snprintf(r->command, sizeof r->command, "%s", o->command ? o->command : "");
     snprintf(r->energy_table, sizeof r->energy_table, "%s", cs_energy_table_name(jb->et));
@@ -682,6 +690,9 @@ static void prepare(job *jb, const cs_run_spec *sp)
                  o->cim_req.goal == CS_CIM_GOAL_ENERGY ? "energy" : o->cim_req.goal == CS_CIM_GOAL_EDP ? "edp" : "cycles",
                  pl->sizing == CS_MACROS_ISO_AREA ? "iso-area" : pl->sizing == CS_MACROS_ISO_CAPACITY ? "iso-capacity" : "explicit");
         snprintf(r->cim_source, sizeof r->cim_source, "%s", pl->prim_origin ? pl->prim_origin : "");
+        snprintf(r->cim_sets, sizeof r->cim_sets, "%s", pl->prim_sets ? pl->prim_sets : "");
+        r->cim_hash = cs_cfg_hash(&cs_cim_prim_schema, &pl->prim);
+        r->cim_content_hash = pl->prim_content_hash;
     }
     jb->errs = cs_calloc(sp->w->count, sizeof *jb->errs);
     jb->status = cs_calloc(sp->w->count, sizeof *jb->status);

@@ -140,8 +140,9 @@ Test(cli, config_check_reports_three_mistakes_with_their_lines)
     char args[4096];
     snprintf(args, sizeof args,
              "config check %s/arch/a100.cfg %s/arch/www-sm.cfg %s/arch/cim/analog6T.cfg %s/arch/energy/45nm.cfg "
-             "%s/docs/examples/sweep.cfg",
-             CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR);
+             "%s/docs/examples/sweep.cfg %s/docs/examples/sweep-latency.cfg",
+             CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR, CIMSIM_SOURCE_DIR,
+             CIMSIM_SOURCE_DIR);
     cr_assert_eq(tu_run(dir, args), 0);
 }
 
@@ -320,4 +321,96 @@ Test(cli, energy_splits_add_up_exactly_at_every_level)
         cr_assert_gt(total, 0);
         json_decref(r);
     }
+}
+
+static const char *prov_str(json_t *r, const char *a, const char *b, const char *c)
+{
+    json_t *v = json_object_get(json_object_get(r, "provenance"), a);
+    if (b)
+        v = json_object_get(v, b);
+    if (c)
+        v = json_object_get(v, c);
+    return json_string_value(v);
+}
+
+/* Every input's content is pinned: editing a primitive file, a workload CSV or an energy table
+ * changes the recorded hash; --set names the architecture as modified and lists the overrides;
+ * a primitive key (cim.latency) set on the command line changes the primitive's hash and the
+ * result. */
+Test(cli, provenance_pins_every_input)
+{
+    char prim[2048];
+    const char *tmpl = "cim_primitive = { name = \"mine\"; kind = \"analog\"; rp = 64; cp = 4; ch = 16;\n"
+                       "  size = \"4096B\"; latency = \"%s\"; mac_energy = \"0.15pJ\"; write_energy = \"1.9pJ\"; };\n";
+    snprintf(prim, sizeof prim, tmpl, "5ns");
+    write_file("mine.cfg", prim);
+    write_file("w.csv", "name,m,n,k\ng,64,256,256\n");
+    const char *args = "run -w w.csv --cim mine.cfg@rf -q -o a.json";
+    cr_assert_eq(tu_run(dir, args), 0);
+    snprintf(prim, sizeof prim, tmpl, "7ns");
+    write_file("mine.cfg", prim);
+    write_file("w2.csv", "name,m,n,k\ng,64,256,256\n\n");
+    cr_assert_eq(tu_run(dir, "run -w w2.csv --cim mine.cfg@rf -q -o b.json"), 0);
+    json_t *a = tu_json(dir, "a.json"), *b = tu_json(dir, "b.json");
+    cr_assert(a && b);
+    cr_assert_neq(tu_num(a, "total", "cycles", NULL), tu_num(b, "total", "cycles", NULL), "the edit changes the result");
+    const char *ca = prov_str(a, "inputs", "cim_primitive", "content_hash");
+    const char *cb = prov_str(b, "inputs", "cim_primitive", "content_hash");
+    cr_assert(ca && cb && strlen(ca) == 16 && strcmp(ca, cb) != 0, "%s %s", ca, cb);
+    cr_assert_str_neq(prov_str(a, "inputs", "cim_primitive", "config_hash"),
+                      prov_str(b, "inputs", "cim_primitive", "config_hash"));
+    cr_assert_str_eq(prov_str(a, "inputs", "cim_primitive", "source"), "mine.cfg");
+    /* the workload text differs by a blank line: its hash does, the arch's does not */
+    cr_assert_str_neq(prov_str(a, "inputs", "workload", "content_hash"), prov_str(b, "inputs", "workload", "content_hash"));
+    cr_assert_str_eq(prov_str(a, "inputs", "workload", "source"), "w.csv");
+    cr_assert_str_eq(prov_str(a, "inputs", "arch", "content_hash"), prov_str(b, "inputs", "arch", "content_hash"));
+    cr_assert_not_null(prov_str(a, "inputs", "energy_table", "content_hash"));
+    cr_assert_str_eq(json_string_value(json_object_get(a, "arch")), "a100-sxm4-40gb");
+    cr_assert(json_is_null(json_object_get(json_object_get(a, "provenance"), "overrides")));
+
+    /* the same latency by --set on the 5 ns file: the primitive's effective hash and the result
+     * of the edited file; the architecture is named modified only for its own keys */
+    snprintf(prim, sizeof prim, tmpl, "5ns");
+    write_file("mine.cfg", prim);
+    cr_assert_eq(tu_run(dir, "run -w w2.csv --cim mine.cfg@rf --set cim.latency=7ns -q -o c.json"), 0);
+    json_t *c = tu_json(dir, "c.json");
+    cr_assert_eq(tu_num(c, "total", "cycles", NULL), tu_num(b, "total", "cycles", NULL));
+    cr_assert_str_eq(prov_str(c, "inputs", "cim_primitive", "config_hash"),
+                     prov_str(b, "inputs", "cim_primitive", "config_hash"));
+    cr_assert_str_eq(prov_str(c, "inputs", "cim_primitive", "overrides"), "cim.latency=7ns");
+    cr_assert_str_eq(json_string_value(json_object_get(c, "arch")), "a100-sxm4-40gb");
+    cr_assert_eq(tu_run(dir, "run -w w.csv --set l2.assoc=8 -q -o d.json"), 0);
+    json_t *d = tu_json(dir, "d.json");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "arch")), "a100-sxm4-40gb+set");
+    cr_assert_str_eq(prov_str(d, "overrides", NULL, NULL), "l2.assoc=8");
+    cr_assert(json_is_null(json_object_get(json_object_get(json_object_get(d, "provenance"), "inputs"), "cim_primitive")));
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    /* a primitive key without a primitive, or one the primitive has not */
+    cr_assert_eq(tu_run(dir, "run -w w.csv --set cim.latency=7ns"), 2);
+    char *err = tu_file(dir, "stderr.txt");
+    cr_assert(strstr(err, "cim.latency=7ns: a CiM primitive key needs --cim") && lines_of(err) == 1, "%s", err);
+    free(err);
+    cr_assert_eq(tu_run(dir, "run -w w.csv --cim analog6T@rf --set cim.latency=-1ns"), 2);
+    err = tu_file(dir, "stderr.txt");
+    cr_assert(strstr(err, "latency"), "%s", err);
+    free(err);
+}
+
+/* `report --plot` alone draws without printing the tables; with -o or --format it writes them. */
+Test(cli, report_plot_alone_prints_no_tables)
+{
+    cr_assert_eq(tu_run(dir, "run -w 64,256,256 -q -o r.json"), 0);
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        cr_skip("gnuplot is not installed");
+    cr_assert_eq(tu_run(dir, "report r.json --plot b.svg"), 0);
+    char *out = tu_file(dir, "stdout.txt");
+    cr_assert_str_eq(out, "");
+    free(out);
+    cr_assert_eq(tu_run(dir, "report r.json --plot b.svg --format md"), 0);
+    out = tu_file(dir, "stdout.txt");
+    cr_assert(strstr(out, "| GEMM |"), "%s", out);
+    free(out);
 }

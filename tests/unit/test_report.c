@@ -122,7 +122,7 @@ Test(report, text_compare_tables)
     char *s = report_to("compare.json", "text", "c.txt");
     /* speedup 46826 / 41725 cycles (same clock) = 1.122x; energy 1031.9 / 1862.6 uJ = 0.554. */
     cr_assert(strstr(s, "analog6T@rf x5       41725      29.59  182.6    1.12x         1032         "
-                        "0.554   0.382    5.24       51.34      3.56\n"),
+                        "0.554   0.382    5.24       51.34      3.56  dram\n"),
               "%s", s);
     cr_assert(strstr(s, "Per-GEMM speedup over the baseline"));
     cr_assert(strstr(s, "decode_qkv    1  4096  4096           1.00x               2.50x"));
@@ -523,7 +523,8 @@ Test(report, plots_of_a_compare)
     check_image(out_path("breakdown.svg"));
     check_image(out_path("roofline.png"));
     char *svg = slurp(out_path("breakdown.svg"));
-    cr_assert(strstr(svg, "digital6T@smem x48"));
+    cr_assert(strstr(svg, "digital6T x48"), "the variant under its bar, its level above the group");
+    cr_assert(strstr(svg, ">smem<"));
     cr_assert(strstr(svg, "CiM MAC"));
     cs_free(svg);
 }
@@ -541,8 +542,13 @@ Test(report, plot_script_is_deterministic_and_sized_for_a_column)
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.pdf", "x.pdf", &a, &err), CS_OK);
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.pdf", "x.pdf", &b, &err), CS_OK);
     cr_assert_str_eq(a.data, b.data);
+    cr_assert(strstr(a.data, "set terminal pdfcairo size 3.4in,3.45in"), "two panels: 1.5 times as tall");
+    cr_assert(strstr(a.data, "set ylabel 'speedup (higher is better)'"));
+    cr_assert(strstr(a.data, "set ylabel 'energy ratio (lower is better)'"));
+    cr_assert(strstr(a.data, "set title 'wl on a100-sxm4-40gb'"), "the caption");
+    cs_buf_clear(&a);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_BREAKDOWN, "x.pdf", "x.pdf", &a, &err), CS_OK);
     cr_assert(strstr(a.data, "set terminal pdfcairo size 3.4in,2.3in"));
-    cr_assert(strstr(a.data, "set ylabel 'ratio to the baseline'"));
     cr_assert(strstr(a.data, "51516b9ea5c131b5"), "provenance in the script");
     cs_buf_clear(&a);
     cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_ROOFLINE, "x.png", "x.png", &a, &err), CS_OK);
@@ -619,8 +625,8 @@ Test(report, ill_typed_keys)
 
 Test(report, unknown_schema)
 {
-    const char *m[] = {"bad/wrong_schema.json: error: schema: expected \"cimsim-result/1\" or "
-                       "\"cimsim-compare/1\" (got \"cimsim-result/2\")"};
+    const char *m[] = {"bad/wrong_schema.json: error: schema: expected \"cimsim-result/1\", "
+                       "\"cimsim-compare/1\" or \"cimsim-sweep/1\" (got \"cimsim-result/2\")"};
     expect_read_errors("bad/wrong_schema.json", 1, m);
 }
 
@@ -687,4 +693,160 @@ Test(report, significant_figures)
     num_is(NAN, 3, "-");
     num_is(0.1 + 0.2, 0, "0.30000000000000004");
     num_is(2048, 0, "2048");
+}
+
+/* ---- sweeps, phases, figures of merit ---------------------------------------------------- */
+
+/* A sweep's results.json (a real `cimsim sweep` of sweep.cfg): one row per point with its axis
+ * values, in every format; every plot kind but speedup (which needs a baseline) renders. */
+Test(report, sweep_results_in_every_format_and_plot)
+{
+    char *s = report_to("sweep.json", "text", "s.txt");
+    cr_assert(strstr(s, "point  cim          latency  cycles"), "%s", s);
+    cr_assert(strstr(s, "    3  analog6T@rf  20ns  "), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "csv", "s.csv");
+    csv c = parse_csv(s);
+    cr_assert_eq(c.nrows, 4);
+    cr_assert_str_eq(cell(&c, 3, "cim"), "analog6T@rf");
+    cr_assert_str_eq(cell(&c, 3, "latency"), "20ns");
+    json_t *root = json_load_file("sweep.json", 0, NULL);
+    json_t *r3 = json_object_get(json_array_get(json_object_get(root, "results"), 3), "result");
+    same_number(&c, 3, "cycles", jnum(r3, "total.cycles"));
+    same_number(&c, 3, "energy_pj", jnum(r3, "total.energy_pj"));
+    json_decref(root);
+    free_csv(&c);
+    cs_free(s);
+    s = report_to("sweep.json", "tex", "s.tex");
+    cr_assert(strstr(s, "Point & cim & latency & Cycles"), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "md", "s.md");
+    cr_assert(strstr(s, "| point | cim | latency |"), "%s", s);
+    cs_free(s);
+    s = report_to("sweep.json", "json", "s.json");
+    cr_assert(strstr(s, "\"kind\": \"sweep\"") && strstr(s, "\"latency\": \"20ns\""), "%s", s);
+    cs_free(s);
+    if (!have("gnuplot"))
+        cr_skip("gnuplot is not installed (Debian: gnuplot-nox)");
+    const char *kinds[] = {"sweep", "breakdown", "attribution", "roofline"};
+    for (size_t k = 0; k < 4; k++) {
+        char spec[300];
+        snprintf(spec, sizeof spec, "%s:%s/%s.png", kinds[k], tmpdir, kinds[k]);
+        const char *args[] = {"sweep.json", "--plot", spec, "--x", "latency", "--y", "tops_per_w"};
+        cr_assert_eq(run_report(args, 7), 0, "%s", kinds[k]);
+        char name[64];
+        snprintf(name, sizeof name, "%s.png", kinds[k]);
+        check_image(out_path(name));
+    }
+    /* the sweep plot: the axis along x, one line per other value, the metric's direction */
+    const char *files[] = {"sweep.json"};
+    cs_report rep = {0};
+    cs_err err;
+    cs_err_init(&err);
+    cr_assert_eq(cs_report_read(&rep, files, 1, "test", &err), CS_OK);
+    rep.plot_x = "latency";
+    cs_buf b;
+    cs_buf_init(&b);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SWEEP, "x.svg", "x.svg", &b, &err), CS_OK);
+    cr_assert(strstr(b.data, "set xtics ('5ns' 0, '20ns' 1)"), "%s", b.data);
+    cr_assert(strstr(b.data, "title 'cim=none'") && strstr(b.data, "title 'cim=analog6T@rf'"), "%s", b.data);
+    cr_assert(strstr(b.data, "time (µs) (lower is better)"), "%s", b.data);
+    rep.plot_x = "nope";
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SWEEP, "x.svg", "x.svg", &b, &err), CS_INVALID);
+    rep.plot_x = NULL;
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.svg", "x.svg", &b, &err), CS_INVALID);
+    cs_buf_free(&b);
+    cs_report_free(&rep);
+}
+
+/* Decode (M <= 16) and prefill totalled apart; speedups in significant figures; the bound of
+ * each variant; the macro count in LaTeX as $\times$. */
+Test(report, phases_significant_speedups_bound_and_latex_times)
+{
+    char *s = report_to("compare.json", "text", "p.txt");
+    cr_assert(strstr(s, "By phase (decode: GEMMs with M <= 16; prefill: the others)"), "%s", s);
+    /* digital6T prefill: (bert_proj + ffn_up) baseline seconds / variant seconds */
+    cr_assert(strstr(s, "digital6T@smem x48  prefill      2   26799      19.01   0.963x"), "%s", s);
+    cr_assert(strstr(s, "digital6T@smem x48  decode       1    8411      5.965    2.50x"), "%s", s);
+    cr_assert(strstr(s, "0.800x") && !strstr(s, "0.80x "), "three significant figures: %s", s);
+    cr_assert(strstr(s, "  bound\n"), "a bound column: %s", s);
+    cs_free(s);
+    s = report_to("compare.json", "tex", "p.tex");
+    cr_assert(strstr(s, "analog6T@rf $\\times$5 &"), "%s", s);
+    cr_assert(!strstr(s, " x5 &"), "%s", s);
+    cs_free(s);
+}
+
+/* A standalone document of a wide table (12 runs: 15 columns of per-GEMM speedups with long
+ * labels) fits the page: no overfull box. */
+Test(report, standalone_latex_fits_the_page)
+{
+    if (!have("pdflatex"))
+        cr_skip("pdflatex is not installed (Debian: texlive-latex-base texlive-latex-recommended)");
+    const char *o = out_path("wide.tex");
+    const char *args[] = {"result.json", "result.json", "result.json", "result.json", "result.json",
+                          "result.json", "result.json", "result.json", "result.json", "result.json",
+                          "result.json", "result.json", "-o",          o,             "--standalone"};
+    cr_assert_eq(run_report(args, 15), 0);
+    pdflatex("wide.tex");
+    char log[300];
+    snprintf(log, sizeof log, "%s/wide.log", tmpdir);
+    char *l = slurp(log);
+    cr_assert(!strstr(l, "Overfull \\hbox"), "a table overflows the page: see %s", log);
+    cs_free(l);
+}
+
+/* Figures for a paper: two panels for the speedup plot (one metric per axis, the variants
+ * grouped by level, values rotated so that none collide), the script kept beside the figure
+ * (--plot-script) with its provenance and redrawing it; a one-GEMM result draws (gnuplot 5.4
+ * crashes on a label plot without a valid point: none is written). */
+Test(report, figures_grouped_rotated_and_scripts_kept)
+{
+    const char *files[] = {"compare.json"};
+    cs_report rep = {0};
+    cs_err err;
+    cs_err_init(&err);
+    cr_assert_eq(cs_report_read(&rep, files, 1, "test", &err), CS_OK);
+    cs_buf a;
+    cs_buf_init(&a);
+    cr_assert_eq(cs_report_plot_script(&rep, CS_PLOT_SPEEDUP, "x.svg", "x.svg", &a, &err), CS_OK);
+    cr_assert(strstr(a.data, "set multiplot layout 2,1"), "%s", a.data);
+    cr_assert(strstr(a.data, "set label 'rf' at first 0, graph 1.04 center"), "%s", a.data);
+    cr_assert(strstr(a.data, "set label 'smem' at first 1.6, graph 1.04 center"), "%s", a.data);
+    cr_assert(strstr(a.data, "with labels rotate by 90 left"), "%s", a.data);
+    cs_buf_free(&a);
+    cs_report_free(&rep);
+    if (!have("gnuplot"))
+        cr_skip("gnuplot is not installed (Debian: gnuplot-nox)");
+    char plot[300];
+    snprintf(plot, sizeof plot, "%s/fig.pdf", tmpdir);
+    const char *args[] = {"compare.json", "--plot", plot, "--plot-script"};
+    cr_assert_eq(run_report(args, 4), 0);
+    char *gp = slurp(out_path("fig.gp"));
+    cr_assert(strstr(gp, "set output 'fig.pdf'"), "%s", gp);
+    cr_assert(strstr(gp, "config '51516b9ea5c131b5'") && strstr(gp, "command 'cimsim compare -w wl.csv -o out'"),
+              "provenance in the kept script: %s", gp);
+    cs_free(gp);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm fig.pdf && gnuplot fig.gp 2>/dev/null", tmpdir);
+    cr_assert_eq(system(cmd), 0, "the kept script redraws the figure");
+    check_image(out_path("fig.pdf"));
+    /* one GEMM */
+    FILE *f = fopen(out_path("one.json"), "w");
+    cr_assert_not_null(f);
+    json_t *r = json_load_file("result.json", 0, NULL);
+    json_t *gemms = json_object_get(r, "gemms");
+    while (json_array_size(gemms) > 1)
+        json_array_remove(gemms, 1);
+    json_dumpf(r, f, 0);
+    fclose(f);
+    json_decref(r);
+    snprintf(plot, sizeof plot, "%s/one.svg", tmpdir);
+    const char *one[] = {out_path("one.json"), "--plot", plot, "--plot", "attribution:x.svg"};
+    char x[300];
+    snprintf(x, sizeof x, "attribution:%s/oa.svg", tmpdir);
+    one[4] = x;
+    cr_assert_eq(run_report(one, 5), 0);
+    check_image(out_path("one.svg"));
+    check_image(out_path("oa.svg"));
 }

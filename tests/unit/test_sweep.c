@@ -207,3 +207,40 @@ Test(sweep, the_studys_conventions_and_a_timeloop_map_beside_the_spec)
     free(json);
     tu_rmdir(dir);
 }
+
+/* A primitive's field as an axis (cim.latency), left out at the baseline; a workload axis gets
+ * numeric m, n, k columns. */
+Test(sweep, primitive_keys_as_axes_and_workload_dimensions)
+{
+    char dir[256];
+    tu_tmpdir(dir, sizeof dir);
+    write_file(dir, "s.cfg", "sweep = {\n"
+                             "  axes = (\n"
+                             "    { option = \"workload\"; values = [\"64,256,256\", \"w.csv\"]; },\n"
+                             "    { option = \"cim\"; values = [\"none\", \"analog6T@rf\"]; },\n"
+                             "    { set = \"cim.latency\"; name = \"latency\"; values = [\"5ns\", \"20ns\"]; }\n"
+                             "  );\n"
+                             "};\n");
+    write_file(dir, "w.csv", "g,32,256,256\n");
+    cr_assert_eq(tu_run(dir, "sweep s.cfg -o o -j 2 -q"), 0);
+    char *csv = tu_file(dir, "o/results.csv");
+    cr_assert(strncmp(csv, "point,workload,m,n,k,cim,latency,cycles,", 40) == 0, "header: %.60s", csv);
+    cr_assert(strstr(csv, "\n0,\"64,256,256\",64,256,256,none,5ns,"), "%s", csv);
+    cr_assert(strstr(csv, "\n4,w.csv,,,,none,5ns,"), "%s", csv);
+    free(csv);
+    json_t *all = tu_json(dir, "o/results.json");
+    json_t *res = json_object_get(all, "results");
+    double c[4];
+    for (size_t i = 0; i < 4; i++)
+        c[i] = tu_num(json_object_get(json_array_get(res, i), "result"), "total", "cycles", NULL);
+    cr_assert_eq(c[0], c[1], "the baseline has no primitive: latency does not apply");
+    cr_assert_lt(c[2], c[3], "a slower primitive takes longer (%g, %g)", c[2], c[3]);
+    json_t *r3 = json_object_get(json_array_get(res, 3), "result");
+    const char *cmd = json_string_value(json_object_get(json_object_get(r3, "provenance"), "command"));
+    cr_assert(strstr(cmd, "--set cim.latency=20ns"), "%s", cmd);
+    json_t *r1 = json_object_get(json_array_get(res, 1), "result");
+    cmd = json_string_value(json_object_get(json_object_get(r1, "provenance"), "command"));
+    cr_assert(!strstr(cmd, "cim.latency"), "%s", cmd);
+    json_decref(all);
+    tu_rmdir(dir);
+}
