@@ -94,18 +94,26 @@ static scase random_case(uint64_t seed)
     return c;
 }
 
+/* A scratch directory, the A100 and its energy table. */
+static void setup(char *dir, size_t n, cs_arch_doc **d, cs_energy_table **et)
+{
+    tu_tmpdir(dir, n);
+    *d = NULL;
+    *et = NULL;
+    cs_err err;
+    cs_err_init(&err);
+    cr_assert_eq(cs_arch_load("a100", NULL, 0, d, &err), CS_OK);
+    cr_assert_eq(cs_energy_table_load("7nm", et, &err), CS_OK);
+}
+
 enum { CASES = 24 };
 
 static void property(const char *what, void (*vary)(scase *c))
 {
     char dir[256];
-    tu_tmpdir(dir, sizeof dir);
-    cs_arch_doc *d = NULL;
-    cs_energy_table *et = NULL;
-    cs_err err;
-    cs_err_init(&err);
-    cr_assert_eq(cs_arch_load("a100", NULL, 0, &d, &err), CS_OK);
-    cr_assert_eq(cs_energy_table_load("7nm", &et, &err), CS_OK);
+    cs_arch_doc *d;
+    cs_energy_table *et;
+    setup(dir, sizeof dir, &d, &et);
     for (uint64_t i = 0; i < CASES; i++) {
         scase a = random_case(i + 1), b = a;
         vary(&b); /* b is the better machine */
@@ -154,13 +162,9 @@ Test(mapper_props, faster_weight_writes_never_give_more_cycles, .timeout = 900, 
 Test(mapper_props, the_energy_goal_never_spends_more_than_the_cycle_goal, .timeout = 900)
 {
     char dir[256];
-    tu_tmpdir(dir, sizeof dir);
-    cs_arch_doc *d = NULL;
-    cs_energy_table *et = NULL;
-    cs_err err;
-    cs_err_init(&err);
-    cr_assert_eq(cs_arch_load("a100", NULL, 0, &d, &err), CS_OK);
-    cr_assert_eq(cs_energy_table_load("7nm", &et, &err), CS_OK);
+    cs_arch_doc *d;
+    cs_energy_table *et;
+    setup(dir, sizeof dir, &d, &et);
     for (uint64_t i = 0; i < CASES / 2; i++) {
         scase a = random_case(1000 + i);
         char pa[512], ma[16];
